@@ -118,3 +118,12 @@ def test_numpy_scalars_are_accepted() -> None:
     assert examples_needed(np.float32(0.5), np.float64(0.9), np.int64(5000)) == pytest.approx(
         examples_needed(0.5, 0.9)
     )
+
+
+def test_docstring_examples() -> None:
+    import doctest
+
+    from dataeff.efficiency import curve
+
+    result = doctest.testmod(curve)
+    assert result.attempted >= 1 and result.failed == 0
