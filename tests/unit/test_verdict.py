@@ -68,6 +68,8 @@ def test_target_reached() -> None:
     assert verdict.remaining_interval.low == 0 and verdict.remaining_interval.high > 0
     assert "1,500 labeled examples" in verdict.message
     _one_sentence(verdict.message)
+    exact = decide(ESTIMATE, annotated=1537, low_confidence_annotated=32, criteria=CRITERIA)
+    assert "The 1,537 labeled examples" in exact.message  # a known count is never rounded
 
 
 def test_target_reached_comes_before_out_of_reach() -> None:

@@ -119,7 +119,7 @@ def decide(
     if n >= needed:
         kind = VerdictKind.TARGET_REACHED
         message = (
-            f"The {_count_text(n)} labeled examples should already reach {goal} ({about} "
+            f"The {n:,} labeled examples should already reach {goal} ({about} "
             f"needed, {span_text}), so more labeling is unlikely to help."
         )
     elif needed >= OUT_OF_REACH_FRACTION * criteria.max_budget:
