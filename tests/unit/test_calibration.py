@@ -1,9 +1,13 @@
-"""Calibrations: the published registry, files, and leave-one-task-out OLS (method §6, §8)."""
+"""Calibrations: the published registry, their data, and leave-one-task-out OLS (method §6, §8).
+
+Reading and writing their files is tested in test_datafiles.
+"""
 
 from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,17 +19,20 @@ from dataeff.efficiency import (
     Calibration,
     CalibrationPair,
     calibration_for,
+    calibrations_from_data,
+    calibrations_to_data,
     fit_calibration,
     get_calibration,
-    load_calibrations,
-    load_pairs,
-    load_registry,
     mean_baseline_mae,
-    save_calibration,
+    pairs_from_csv,
+    pairs_from_data,
+    pairs_from_rows,
     spearman,
 )
 from dataeff.efficiency.calibration import MAE_TO_SD
 from dataeff.errors import ConfigError, InvalidInputError, NotFoundError
+
+_LINE = {"slope": 1, "intercept": 0, "slope_se": 0, "intercept_se": 0, "residual_sd": 0.1}
 
 MAIN_TASKS = (  # the 30 tasks of method §10
     "ade_corpus_v2_classification", "anli", "banking77", "boolean_expressions", "boolq", "circa",
@@ -105,54 +112,6 @@ def test_bad_calibrations_are_rejected() -> None:
         Calibration(" ", 0.5, 0.3, 0.0, 0.0, 0.1, "test")
 
 
-def test_file_round_trip_and_override(tmp_path: Path) -> None:
-    path = tmp_path / "cal.json"
-    mine = Calibration("my-org/My-Model", 0.6, 0.25, 0.02, 0.01, 0.09, "fit", aliases=("mine",),
-                       n_tasks=12, loo_mae=0.07, spearman=0.7)
-    save_calibration(path, mine)
-    override = Calibration("llama", 0.5, 0.2, 0.0, 0.0, 0.05, "fit")
-    save_calibration(path, override)
-    loaded = {c.name: c for c in load_calibrations(path)}
-    assert set(loaded) == {"my-org/My-Model", "llama"}
-    assert loaded["my-org/My-Model"].loo_mae == 0.07
-    assert loaded["my-org/My-Model"].source == f"file:{path}"
-    registry = load_registry(path)
-    assert registry.get("MINE").slope == 0.6
-    assert registry.get("llama").slope == 0.5  # file entries win on names and aliases
-    assert registry.get("meta-llama/Llama-3.1-8B-Instruct").slope == 0.545
-    assert get_calibration("mine", registry).n_tasks == 12
-    assert calibration_for("mine") is None  # the default registry is unchanged
-
-
-@pytest.mark.parametrize(
-    ("content", "match"),
-    [
-        ("[]", "must hold"),
-        ('{"calibrations": {"m": 3}}', "'m' must be an object"),
-        ('{"calibrations": {"m": {"slope": 1}}}', "lacks 'intercept'"),
-        ('{"calibrations": {"m": {"slope": 1, "intercept": 0, "slope_se": 0, '
-         '"intercept_se": 0, "residual_sd": 0.1, "slop": 2}}}', "unknown key 'slop'"),
-        ('{"calibrations": {"m": {"slope": "1", "intercept": 0, "slope_se": 0, '
-         '"intercept_se": 0, "residual_sd": 0.1}}}', "slope must be a number"),
-        ('{"calibrations": {"m": {"slope": 1, "intercept": 0, "slope_se": 0, '
-         '"intercept_se": 0, "residual_sd": -1}}}', "residual_sd must be >= 0"),
-        ('{"calibrations": {"m": {"slope": 1, "intercept": 0, "slope_se": 0, '
-         '"intercept_se": 0, "residual_sd": NaN}}}', "not valid JSON"),
-    ],
-)
-def test_bad_calibration_files(tmp_path: Path, content: str, match: str) -> None:
-    path = tmp_path / "cal.json"
-    path.write_text(content)
-    expected = InvalidInputError if "JSON" in match else ConfigError
-    with pytest.raises(expected, match=match):
-        load_registry(path)
-
-
-def test_missing_calibration_file(tmp_path: Path) -> None:
-    with pytest.raises(NotFoundError, match="calibration file not found"):
-        load_registry(tmp_path / "none.json")
-
-
 def test_leave_one_out_recovers_a_known_line() -> None:
     rng = np.random.default_rng(20251231)
     coslow = rng.uniform(0.1, 0.7, size=60)
@@ -229,31 +188,57 @@ def test_pair_validation() -> None:
         CalibrationPair("x", 2.0, 0.2)
 
 
-def test_load_pairs_csv_and_json(tmp_path: Path) -> None:
-    csv_path = tmp_path / "pairs.csv"
-    csv_path.write_text("Task,CoSLow,AUC\ncirca,0.55,0.67\nwic,0.2,0.19\n")
-    assert load_pairs(csv_path) == [CalibrationPair("circa", 0.55, 0.67),
-                                    CalibrationPair("wic", 0.2, 0.19)]
-    for content in ('[{"task": "circa", "coslow": 0.55, "auc": 0.67}]',
-                    '{"pairs": [{"task": "circa", "coslow": 0.55, "auc": 0.67}]}',
-                    '{"circa": {"coslow": 0.55, "auc": 0.67}}'):
-        json_path = tmp_path / "pairs.json"
-        json_path.write_text(content)
-        assert load_pairs(json_path) == [CalibrationPair("circa", 0.55, 0.67)]
+def test_calibration_data_round_trip() -> None:
+    mine = Calibration("my-org/My-Model", 0.6, 0.25, 0.02, 0.01, 0.09, "fit", aliases=("mine",),
+                       note="n", n_tasks=12, loo_mae=0.07, spearman=0.7)
+    bare = Calibration("bare", 0.5, 0.2, 0.0, 0.0, 0.05, "fit")
+    replaced = Calibration("bare", 0.4, 0.1, 0.0, 0.0, 0.05, "fit")
+    data = calibrations_to_data([mine, bare, replaced])
+    assert data["calibrations"]["bare"] == {"slope": 0.4, "intercept": 0.1, "slope_se": 0.0,
+                                            "intercept_se": 0.0, "residual_sd": 0.05}
+    assert data["calibrations"]["my-org/My-Model"]["aliases"] == ["mine"]
+    loaded = calibrations_from_data(json.loads(json.dumps(data)), source="s", where="w")
+    assert loaded == (replace(mine, source="s"), replace(replaced, source="s"))
 
 
 @pytest.mark.parametrize(
-    ("content", "match"),
+    ("data", "match"),
     [
-        ("task,coslow\na,0.1\n", "lacks the column 'auc'"),
-        ("task,coslow,auc\na,0.1,0.2\nb,high,0.3\n", "line 3: coslow must be a number"),
-        ("task,coslow,auc\na,0.1,nan\n", "line 2: auc must be finite"),
-        ("", "lacks the column 'task'"),
-        ('[{"task": "a", "coslow": 0.1}]', "item 0 must be an object with task"),
+        ([], r"^here must hold"),
+        ({"calibrations": []}, r"^here must hold"),
+        ({"calibrations": {"m": 3}}, r"^here: calibration 'm' must be an object"),
+        ({"calibrations": {"m": {"slope": 1}}}, r"^here: calibration 'm' lacks 'intercept'"),
+        ({"calibrations": {"m": {**_LINE, "slop": 2}}}, "unknown key 'slop'"),
+        ({"calibrations": {"m": {**_LINE, "slope": "1"}}}, "slope must be a number"),
+        ({"calibrations": {"m": {**_LINE, "slope": True}}}, "slope must be a number"),
+        ({"calibrations": {"m": {**_LINE, "residual_sd": -1}}}, "residual_sd must be >= 0"),
+        ({"calibrations": {"m": {**_LINE, "aliases": "x"}}}, "aliases must be a list"),
+        ({"calibrations": {"m": {**_LINE, "n_tasks": 2.5}}}, "n_tasks must be an integer"),
     ],
 )
-def test_bad_pairs_files(tmp_path: Path, content: str, match: str) -> None:
-    path = tmp_path / "pairs.txt"
-    path.write_text(content)
-    with pytest.raises(InvalidInputError, match=match):
-        load_pairs(path)
+def test_bad_calibration_data(data: object, match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        calibrations_from_data(data, source="s", where="here")
+
+
+def test_pairs_from_csv_text() -> None:
+    text = "Task, CoSLow ,AUC,extra\ncirca,0.55,0.67,x\n\nwic,0.2,0.19,y"
+    assert pairs_from_csv(text, "w") == [CalibrationPair("circa", 0.55, 0.67),
+                                         CalibrationPair("wic", 0.2, 0.19)]
+    with pytest.raises(InvalidInputError, match=r"^w line 4: auc must be finite"):
+        pairs_from_csv("task,coslow,auc\na,0.1,0.2\n\nb,0.1,inf", "w")
+    with pytest.raises(InvalidInputError, match=r"^w lacks the column 'coslow'"):
+        pairs_from_csv("task\n", "w")
+
+
+def test_pairs_from_data_and_rows() -> None:
+    expected = [CalibrationPair("circa", 0.55, 0.67)]
+    assert pairs_from_data({"circa": {"coslow": "0.55", "auc": 0.67}}, "w") == expected
+    assert pairs_from_rows(iter([{"task": " circa ", "coslow": 0.55, "auc": 0.67}]), "w") \
+        == expected
+    with pytest.raises(InvalidInputError, match=r"^w must hold a list"):
+        pairs_from_data(3, "w")
+    with pytest.raises(InvalidInputError, match=r"^w item 1 must be an object with task"):
+        pairs_from_data({"a": {"coslow": 0.1, "auc": 0.2}, "b": 0.3}, "w")
+    with pytest.raises(InvalidInputError, match=r"^w item 0: coslow must be a number"):
+        pairs_from_rows([{"task": "a", "coslow": True, "auc": 0.2}], "w")

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from dataeff.efficiency import GRID, FileAuc, curve_auc, file_auc, load_human_eval, task_name
-from dataeff.errors import InvalidInputError, NotFoundError
+from dataeff.datafiles import FileAuc, file_auc, load_human_eval, task_name
+from dataeff.efficiency import GRID, curve_auc
+from dataeff.errors import InvalidInputError
 
 _REFERENCE = Path(__file__).resolve().parents[2].parent / "shared/reference/dataefficiency-results"
 _CURVES = sorted(p.name for p in (_REFERENCE / "finetune_results").glob("*.json"))
@@ -186,21 +187,3 @@ def test_bad_curves_raise_clear_errors(
 ) -> None:
     with pytest.raises(InvalidInputError, match=match):
         curve_auc(curve, **kwargs)  # type: ignore[arg-type]
-
-
-def test_curve_files(tmp_path: Path) -> None:
-    assert task_name("llama_multitask_data_5_2_full_result_v2.json") == "multitask_data_5_2"
-    assert task_name("/x/my_task.json") == "my_task"
-    (tmp_path / "human.json").write_text('{"t": 0.9, "u": {"score": null}}')
-    assert load_human_eval(tmp_path / "human.json") == {"t": 0.9, "u": None}
-    with pytest.raises(NotFoundError, match=r"missing\.json"):
-        file_auc(tmp_path / "missing.json")
-    (tmp_path / "bad.json").write_text("{not json")
-    with pytest.raises(InvalidInputError, match="not valid JSON"):
-        file_auc(tmp_path / "bad.json")
-    (tmp_path / "list.json").write_text("[1, 2]")
-    with pytest.raises(InvalidInputError, match="must hold an object"):
-        file_auc(tmp_path / "list.json")
-    (tmp_path / "t.json").write_text('{"0": {"accuracy": 0.1}}')
-    with pytest.raises(InvalidInputError, match=r"t\.json: curve has 1 usable"):
-        file_auc(tmp_path / "t.json")

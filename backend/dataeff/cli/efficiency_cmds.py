@@ -1,7 +1,8 @@
 """`dataeff auc | budget | calibrate | models`: thin commands over `dataeff.efficiency`.
 
-JSON on stdout by default (one object per line), ``--format table`` for people. Bad input
-raises a :class:`~dataeff.errors.DataeffError`, which the CLI prints as one line (exit 2).
+Files are read and written through `dataeff.datafiles`. JSON on stdout by default (one
+object per line), ``--format table`` for people. Bad input raises a
+:class:`~dataeff.errors.DataeffError`, which the CLI prints as one line (exit 2).
 """
 
 from __future__ import annotations
@@ -13,6 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from dataeff.cli.output import add_format_option, emit
+from dataeff.datafiles import (
+    file_auc,
+    load_human_eval,
+    load_pairs,
+    load_registry,
+    save_calibration,
+)
 from dataeff.efficiency import (
     DEFAULT_LEVEL,
     DEFAULT_MAX_BUDGET,
@@ -24,12 +32,7 @@ from dataeff.efficiency import (
     budget_from_auc,
     decide,
     estimate_budget,
-    file_auc,
     fit_calibration,
-    load_human_eval,
-    load_pairs,
-    load_registry,
-    save_calibration,
 )
 from dataeff.errors import InvalidInputError
 

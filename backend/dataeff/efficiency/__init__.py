@@ -1,8 +1,12 @@
-"""dataeff.efficiency: the data-efficiency math, standard library and numpy only.
+"""dataeff.efficiency: the data-efficiency math, pure: standard library and numpy only, no I/O.
+
+Files are read and written one layer up, by :mod:`dataeff.datafiles`, which hands the parsed
+data to the pure functions here (``curve_auc``, ``calibrations_from_data``, ``pairs_from_csv``,
+``pairs_from_data``) and writes what ``calibrations_to_data`` returns.
 
 - :mod:`~dataeff.efficiency.metric`: the reference AUC of a fine-tuning curve (method §2).
 - :mod:`~dataeff.efficiency.curve`: the power curve x^p and examples needed (method §7).
-- :mod:`~dataeff.efficiency.calibration`: CoS-Low -> AUC lines, published and from files (§6).
+- :mod:`~dataeff.efficiency.calibration`: CoS-Low -> AUC lines, published and from data (§6).
 - :mod:`~dataeff.efficiency.calibration_fit`: leave-one-task-out OLS recalibration (§6, §8).
 - :mod:`~dataeff.efficiency.uncertainty`: AUC and budget with their ranges (§9).
 - :mod:`~dataeff.efficiency.verdict`: stop criteria and verdicts for annotators (§7.1).
@@ -15,18 +19,19 @@ from dataeff.efficiency.calibration import (
     Calibration,
     CalibrationRegistry,
     calibration_for,
+    calibrations_from_data,
+    calibrations_to_data,
     get_calibration,
-    load_calibrations,
-    load_registry,
-    save_calibration,
 )
 from dataeff.efficiency.calibration_fit import (
     CalibrationFit,
     CalibrationPair,
     HeldOut,
     fit_calibration,
-    load_pairs,
     mean_baseline_mae,
+    pairs_from_csv,
+    pairs_from_data,
+    pairs_from_rows,
     spearman,
 )
 from dataeff.efficiency.curve import (
@@ -39,7 +44,6 @@ from dataeff.efficiency.curve import (
     predicted_gain,
     x_of_n,
 )
-from dataeff.efficiency.curve_files import FileAuc, file_auc, load_curve, load_human_eval, task_name
 from dataeff.efficiency.interval import Interval
 from dataeff.efficiency.metric import (
     DEFAULT_MAX_BUDGET,
@@ -71,7 +75,6 @@ __all__ = [
     "CalibrationPair",
     "CalibrationRegistry",
     "CurveAuc",
-    "FileAuc",
     "HeldOut",
     "Interval",
     "PowerCurve",
@@ -80,25 +83,22 @@ __all__ = [
     "VerdictKind",
     "budget_from_auc",
     "calibration_for",
+    "calibrations_from_data",
+    "calibrations_to_data",
     "clamp_auc",
     "curve_auc",
     "decide",
     "estimate_budget",
     "examples_needed",
-    "file_auc",
     "fit_calibration",
     "get_calibration",
-    "load_calibrations",
-    "load_curve",
-    "load_human_eval",
-    "load_pairs",
-    "load_registry",
     "mean_baseline_mae",
     "n_of_x",
+    "pairs_from_csv",
+    "pairs_from_data",
+    "pairs_from_rows",
     "power_exponent",
     "predicted_gain",
-    "save_calibration",
     "spearman",
-    "task_name",
     "x_of_n",
 ]

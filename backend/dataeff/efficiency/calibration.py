@@ -4,9 +4,11 @@ Three calibrations are published (method §6); "±" is read as one standard erro
 source does not define it. ``residual_sd`` is the leave-one-task-out prediction error of
 the line in AUC units, as a normal standard deviation: a mean absolute error (MAE) is
 converted with sd = MAE · sqrt(pi / 2), exact for normal residuals. Other models either load
-a user calibration file or get :data:`FALLBACK_CALIBRATION` with its wide range.
+a user calibration file (read and written by :mod:`dataeff.datafiles.calibrations`, which
+hands the parsed data to :func:`calibrations_from_data`) or get :data:`FALLBACK_CALIBRATION`
+with its wide range.
 
-Calibration file (JSON)::
+Calibration data (the JSON of a calibration file)::
 
     {"calibrations": {"<name>": {"slope": 0.6, "intercept": 0.3, "slope_se": 0.02,
                                  "intercept_se": 0.01, "residual_sd": 0.09,
@@ -17,14 +19,12 @@ Calibration file (JSON)::
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from dataeff.efficiency.checks import check_coslow, finite
 from dataeff.efficiency.curve import clamp_auc
-from dataeff.efficiency.files import read_json, write_json
 from dataeff.errors import ConfigError, InvalidInputError, NotFoundError
 
 MAE_TO_SD = math.sqrt(math.pi / 2)
@@ -182,33 +182,27 @@ def calibration_for(model: str, registry: CalibrationRegistry | None = None) -> 
     return (registry or DEFAULT_REGISTRY).find(model)
 
 
-def load_registry(path: str | os.PathLike[str] | None = None) -> CalibrationRegistry:
-    """The published calibrations plus those of the file at ``path`` (file entries win)."""
-    if path is None:
-        return DEFAULT_REGISTRY
-    return DEFAULT_REGISTRY.merged(load_calibrations(path))
+def calibrations_from_data(data: object, *, source: str, where: str) -> tuple[Calibration, ...]:
+    """The calibrations of parsed calibration data ``{"calibrations": {name: {...}}}``.
 
-
-def load_calibrations(path: str | os.PathLike[str]) -> tuple[Calibration, ...]:
-    """The calibrations of a calibration file; ConfigError naming the entry and key."""
-    data = read_json(path, "calibration")
+    ``source`` becomes each calibration's ``source`` (e.g. ``"file:<path>"``); ``where``
+    starts every error message (e.g. ``"calibration file <path>"``). ConfigError naming the
+    entry and key when the data is malformed.
+    """
     if not isinstance(data, dict) or not isinstance(data.get("calibrations"), dict):
-        raise ConfigError(
-            f"calibration file {path} must hold {{\"calibrations\": {{name: {{...}}}}}}"
-        )
+        raise ConfigError(f"{where} must hold {{\"calibrations\": {{name: {{...}}}}}}")
     return tuple(
-        _from_entry(name, entry, f"file:{path}", f"calibration file {path}")
-        for name, entry in data["calibrations"].items()
+        _from_entry(name, entry, source, where) for name, entry in data["calibrations"].items()
     )
 
 
-def save_calibration(path: str | os.PathLike[str], calibration: Calibration) -> None:
-    """Add ``calibration`` to the file at ``path`` (created if missing), replacing its name."""
-    existing: dict[str, Any] = {}
-    if os.path.exists(path):
-        existing = {c.name: _to_entry(c) for c in load_calibrations(path)}
-    existing[calibration.name] = _to_entry(calibration)
-    write_json(path, {"calibrations": existing}, "calibration")
+def calibrations_to_data(calibrations: Iterable[Calibration]) -> dict[str, Any]:
+    """JSON-ready ``{"calibrations": {name: {...}}}``; a later same-named calibration wins.
+
+    ``source`` is not written (it is where a calibration was read from); empty optional
+    fields are left out. :func:`calibrations_from_data` reads it back.
+    """
+    return {"calibrations": {c.name: _to_entry(c) for c in calibrations}}
 
 
 def _to_entry(calibration: Calibration) -> dict[str, Any]:

@@ -3,17 +3,16 @@
 As in the reference (``run_leave_one_out``): for each task, fit AUC ~ CoS-Low by ordinary
 least squares with an intercept on the other tasks, predict the held-out one and record the
 error. Reported beside it: the mean-of-other-tasks baseline (method §8), which predicts each
-task's AUC as the mean AUC of the others. Pairs files are CSV (columns task, coslow, auc) or
-JSON (a list of such objects, ``{"pairs": [...]}``, or ``{task: {"coslow", "auc"}}``).
+task's AUC as the mean AUC of the others. Pairs come from CSV text (columns task, coslow, auc)
+or parsed JSON (a list of such objects, ``{"pairs": [...]}``, or ``{task: {"coslow", "auc"}}``);
+:func:`dataeff.datafiles.calibrations.load_pairs` reads them from a file.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import math
-import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +20,6 @@ import numpy.typing as npt
 
 from dataeff.efficiency.calibration import Calibration
 from dataeff.efficiency.checks import check_coslow, finite
-from dataeff.efficiency.files import read_json, read_text
 from dataeff.errors import InvalidInputError
 
 MIN_TASKS = 3
@@ -162,27 +160,28 @@ def spearman(a: Sequence[float] | FloatArray, b: Sequence[float] | FloatArray) -
     return None if denominator == 0 else float(da @ db) / denominator
 
 
-def load_pairs(path: str | os.PathLike[str]) -> list[CalibrationPair]:
-    """(task, coslow, auc) pairs from a CSV or JSON file; errors name the file and row."""
-    text = read_text(path, "pairs")
-    if str(path).lower().endswith(".json") or text.lstrip()[:1] in ("[", "{"):
-        return _pairs_from_json(path)
-    reader = csv.DictReader(io.StringIO(text))
+def pairs_from_csv(text: str, where: str) -> list[CalibrationPair]:
+    """Pairs from CSV text with columns task, coslow, auc (any case, any order, more allowed).
+
+    ``where`` (e.g. ``"pairs file <path>"``) starts every error, which names the line.
+    """
+    reader = csv.DictReader(_lines(text))
     columns = {c.strip().lower(): c for c in reader.fieldnames or []}
     missing = [c for c in ("task", "coslow", "auc") if c not in columns]
     if missing:
-        raise InvalidInputError(f"pairs file {path} lacks the column {missing[0]!r}")
-    pairs = []
-    for line, row in enumerate(reader, start=2):
-        pairs.append(_pair(
-            row[columns["task"]], row[columns["coslow"]], row[columns["auc"]],
-            f"pairs file {path} line {line}",
-        ))
-    return pairs
+        raise InvalidInputError(f"{where} lacks the column {missing[0]!r}")
+    return [
+        _pair(row[columns["task"]], row[columns["coslow"]], row[columns["auc"]],
+              f"{where} line {reader.line_num}")
+        for row in reader
+    ]
 
 
-def _pairs_from_json(path: str | os.PathLike[str]) -> list[CalibrationPair]:
-    data = read_json(path, "pairs")
+def pairs_from_data(data: object, where: str) -> list[CalibrationPair]:
+    """Pairs from parsed JSON data (see the module docstring for its three shapes).
+
+    ``where`` (e.g. ``"pairs file <path>"``) starts every error, which names the item.
+    """
     if isinstance(data, dict) and isinstance(data.get("pairs"), list):
         data = data["pairs"]
     if isinstance(data, dict):
@@ -191,13 +190,22 @@ def _pairs_from_json(path: str | os.PathLike[str]) -> list[CalibrationPair]:
             for task, entry in data.items()
         ]
     if not isinstance(data, list):
-        raise InvalidInputError(f"pairs file {path} must hold a list of {{task, coslow, auc}}")
+        raise InvalidInputError(f"{where} must hold a list of {{task, coslow, auc}}")
+    return pairs_from_rows(data, where)
+
+
+def pairs_from_rows(rows: Iterable[object], where: str) -> list[CalibrationPair]:
+    """Pairs from rows, each a mapping holding at least ``task``, ``coslow`` and ``auc``.
+
+    Numbers may be numeric strings. A row that is not such a mapping is an error; ``where``
+    starts every error, which names the row's index (``item <i>``).
+    """
     pairs = []
-    for index, item in enumerate(data):
-        where = f"pairs file {path} item {index}"
-        if not isinstance(item, dict) or not {"task", "coslow", "auc"} <= set(item):
-            raise InvalidInputError(f"{where} must be an object with task, coslow and auc")
-        pairs.append(_pair(item["task"], item["coslow"], item["auc"], where))
+    for index, row in enumerate(rows):
+        item = f"{where} item {index}"
+        if not isinstance(row, Mapping) or not {"task", "coslow", "auc"} <= set(row):
+            raise InvalidInputError(f"{item} must be an object with task, coslow and auc")
+        pairs.append(_pair(row["task"], row["coslow"], row["auc"], item))
     return pairs
 
 
@@ -220,6 +228,12 @@ def _to_float(value: object, name: str) -> float:
     except ValueError:
         raise InvalidInputError(f"{name} must be a number, got {value!r}") from None
     return finite(number, name)
+
+
+def _lines(text: str) -> list[str]:
+    """``text`` cut after each newline, as a text file yields its lines (csv needs the ends)."""
+    *complete, last = text.split("\n")
+    return [line + "\n" for line in complete] + ([last] if last else [])
 
 
 def _ols(x: FloatArray, y: FloatArray) -> tuple[float, float]:

@@ -1,4 +1,4 @@
-"""Reading and writing the JSON files of the efficiency layer, with errors that name the file."""
+"""Reading text and JSON files and writing JSON atomically, with errors that name the file."""
 
 from __future__ import annotations
 
@@ -27,7 +27,11 @@ def read_text(path: str | os.PathLike[str], what: str) -> str:
 
 def read_json(path: str | os.PathLike[str], what: str) -> object:
     """The parsed JSON of ``path``; bad JSON (NaN included) raises InvalidInputError."""
-    text = read_text(path, what)
+    return parse_json(read_text(path, what), path, what)
+
+
+def parse_json(text: str, path: str | os.PathLike[str], what: str) -> object:
+    """``text`` (read from ``path``) parsed as strict JSON: NaN and Infinity are rejected."""
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as error:

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from dataeff.datafiles.jsonfiles import read_json
 from dataeff.efficiency.checks import finite
-from dataeff.efficiency.files import read_json
 from dataeff.efficiency.metric import (
     DEFAULT_MAX_BUDGET,
     GENERATION_TASKS,
