@@ -25,9 +25,12 @@ CHATML = (
     "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
 )
 SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
-WORDS = ("yes no maybe the cat dog sat on a mat question answer context category label "
-         "positive negative neutral classify review movie great bad fine system user "
-         "assistant is was it this that good very not").split()
+WORDS = [
+    "yes", "no", "maybe", "the", "cat", "dog", "sat", "on", "a", "mat", "question", "answer",
+    "context", "category", "label", "positive", "negative", "neutral", "classify", "review",
+    "movie", "great", "bad", "fine", "system", "user", "assistant", "is", "was", "it", "this",
+    "that", "good", "very", "not",
+]
 
 
 def _corpus() -> list[str]:

@@ -47,7 +47,9 @@ class ConfidenceScorer:
         self._special = set(tokenizer.all_special_ids) | set(self._ends)
         self._pad = int(tokenizer.pad_token_id)
 
-    def score_batch(self, keys: Sequence[str], prompts: Sequence[Sequence[int]]) -> list[Confidence]:
+    def score_batch(
+        self, keys: Sequence[str], prompts: Sequence[Sequence[int]]
+    ) -> list[Confidence]:
         """Confidence per prompt, in order; ``keys`` name the prompts in errors."""
         with torch.inference_mode():
             tokens, max_logp = self._decode(keys, prompts)
@@ -108,7 +110,7 @@ class ConfidenceScorer:
         scored = [i for i in range(end) if not self._is_ignorable(tokens[i])]
         n_tokens = len(scored)
         logp = torch.tensor([max_logp[i] for i in (scored or [0])], dtype=torch.float64)
-        answer = self.loaded.tokenizer.decode(tokens[:end], skip_special_tokens=True).strip()
+        answer = str(self.loaded.tokenizer.decode(tokens[:end], skip_special_tokens=True)).strip()
         return Confidence(
             answer=answer,
             confidence=float(logp.exp().mean()),
@@ -119,7 +121,7 @@ class ConfidenceScorer:
     def _is_ignorable(self, token: int) -> bool:
         """Special tokens and tokens that decode to whitespace only (memoised)."""
         if token not in self._ignorable:
-            text = self.loaded.tokenizer.decode([token])
+            text = str(self.loaded.tokenizer.decode([token]))
             self._ignorable[token] = token in self._special or not text.strip()
         return self._ignorable[token]
 

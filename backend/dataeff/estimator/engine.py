@@ -48,7 +48,7 @@ class TorchScorer:
         sketch_dim: int = DEFAULT_SKETCH_DIM,
         exact: bool = False,
         lora_r: int = 64,
-        lora_alpha: float = 32.0,
+        lora_alpha: int = 32,
         lora_targets: Sequence[str] = DEFAULT_TARGETS,
         batch_size: int | None = None,
         max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,

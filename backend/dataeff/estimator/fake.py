@@ -83,7 +83,7 @@ class FakeScorer:
     def _direction(self, *parts: str) -> npt.NDArray[np.float64]:
         seed = int.from_bytes(self._digest(*parts)[:8], "little")
         vector = np.random.default_rng(seed).standard_normal(self._dim)
-        return vector / np.sqrt(self._dim)
+        return np.asarray(vector / np.sqrt(self._dim), dtype=np.float64)
 
 
 def _require(examples: Sequence[Example]) -> None:

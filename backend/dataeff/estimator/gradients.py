@@ -13,8 +13,9 @@ count sketch (or kept whole in exact mode) inside the hook, layer by layer, so f
 gradients of a large model never exist all at once.
 
 Padding is on the left, positions count only real tokens, the logits are computed only at
-the positions that predict answer tokens, and pad positions are zeroed in the hooks, so a
-batched result equals the one-at-a-time result up to floating-point rounding.
+the positions that predict answer tokens, and u is zeroed at pad positions (no loss reaches
+them and no real token attends to them, so δ is zero there too), so a batched result equals
+the one-at-a-time result up to floating-point rounding; a NaN anywhere raises.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ class BatchGradients:
             nll = -logp.gather(-1, targets[..., None]).squeeze(-1)
             losses = (nll * scored).sum(dim=1) / scored.sum(dim=1)
             self._check_finite(losses, batch, "loss")
-            losses.sum().backward()
+            losses.sum().backward()  # type: ignore[no-untyped-call]
         if sketch_out is not None:
             result = sketch_out
         else:
@@ -93,7 +94,7 @@ class BatchGradients:
     @contextmanager
     def _hooks(self, mask: torch.Tensor, store: list[torch.Tensor | None],
                sketch_out: torch.Tensor | None) -> Iterator[None]:
-        real = mask.bool()[..., None]
+        real = mask[..., None].float()
         handles = [self.model.get_input_embeddings().register_forward_hook(
             lambda _m, _i, out: out.requires_grad_(True))]
         for index, layer in enumerate(self.layers):
@@ -107,19 +108,20 @@ class BatchGradients:
 
     def _capture(self, index: int, layer: LoraLayer, real: torch.Tensor,
                  store: list[torch.Tensor | None], sketch_out: torch.Tensor | None) -> Any:
-        def forward_hook(_module: Any, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
-            u = torch.where(real, inputs[0].detach().float(), 0.0)
+        def forward_hook(
+            _module: Any, inputs: tuple[torch.Tensor, ...], output: torch.Tensor
+        ) -> None:
+            u = inputs[0].detach().float() * real  # (b, s, r); zero at pad positions
 
             def grad_hook(delta: torch.Tensor) -> None:
-                delta = torch.where(real, delta.float(), 0.0)
-                per_example = torch.einsum("bso,bsr->bor", delta, u).reshape(len(u), -1)
+                per_example = torch.einsum("bso,bsr->bor", delta.float(), u).reshape(len(u), -1)
                 if sketch_out is None:
                     store[index] = per_example
                 else:
                     bucket, sign = self._bucket_cache(layer)
-                    sketch_out.index_add_(1, bucket, per_example * sign)
+                    sketch_out.index_add_(1, bucket, per_example.mul_(sign))
 
-            output.register_hook(grad_hook)
+            output.register_hook(grad_hook)  # type: ignore[no-untyped-call]
 
         return forward_hook
 

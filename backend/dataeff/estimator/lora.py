@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import torch
 from peft import LoraConfig, PeftModel, get_peft_model
@@ -30,7 +30,7 @@ class LoraSettings:
     ``seed``: the initialisation seed."""
 
     r: int = 64
-    alpha: float = 32.0
+    alpha: int = 32
     targets: tuple[str, ...] = DEFAULT_TARGETS
     seed: int = 0
 
@@ -45,7 +45,7 @@ class LoraSettings:
     @property
     def key(self) -> str:
         """Identifies the adapter in :attr:`Scorer.model_key`."""
-        return f"lora-r{self.r}-a{self.alpha:g}-{'+'.join(self.targets)}-s{self.seed}"
+        return f"lora-r{self.r}-a{self.alpha}-{'+'.join(self.targets)}-s{self.seed}"
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def attach_lora(model: Any, settings: LoraSettings) -> tuple[PeftModel, list[Lor
         lora_a = getattr(module, "lora_A", None)
         if not isinstance(lora_a, torch.nn.ModuleDict) or "default" not in lora_a:
             continue
-        a_weight = lora_a["default"].weight
+        a_weight = cast(torch.Tensor, lora_a["default"].weight)
         b_module = module.lora_B["default"]
         _seeded_uniform_(a_weight, settings.seed, name)
         if bool(b_module.weight.detach().any()):

@@ -52,14 +52,18 @@ class LoadedModel:
     fingerprint: str
 
 
-def resolve_device(device: str = "auto", dtype: str | None = None) -> tuple[torch.device, torch.dtype]:
+def resolve_device(
+    device: str = "auto", dtype: str | None = None
+) -> tuple[torch.device, torch.dtype]:
     """``"auto"`` -> (cuda, bfloat16) when CUDA is available, else (cpu, float32)."""
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     try:
         dev = torch.device(device)
     except RuntimeError:
-        raise InvalidInputError(f"device {device!r} is not a torch device (try auto, cpu, cuda)")
+        raise InvalidInputError(
+            f"device {device!r} is not a torch device (try auto, cpu, cuda)"
+        ) from None
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise UnavailableError(f"device {device!r}: CUDA is not available on this machine")
     if dtype is None:
@@ -91,7 +95,7 @@ def prepare_embedded(cache_dir: Path | None = None) -> Path:
         )
         config = quantized.config.to_dict()
         config.pop("quantization_config", None)
-        model = AutoModelForCausalLM.from_config(
+        model = AutoModelForCausalLM.from_config(  # type: ignore[no-untyped-call]
             type(quantized.config).from_dict(config), dtype=torch.float32
         )
         model.load_state_dict(quantized.state_dict())
@@ -156,7 +160,9 @@ def load_model(
         tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)
         lm = AutoModelForCausalLM.from_pretrained(source, dtype=torch_dtype, local_files_only=True)
     except (OSError, ValueError) as error:
-        raise UnavailableError(f"model {name!r} could not be loaded from {source}: {error}") from None
+        raise UnavailableError(
+            f"model {name!r} could not be loaded from {source}: {error}"
+        ) from None
     return wrap_model(lm, tokenizer, name=name, device=dev, fingerprint=_fingerprint(name, source))
 
 
@@ -173,7 +179,7 @@ def wrap_model(
         raise InvalidInputError(f"model {name!r}: its tokenizer has no chat template")
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
-    lm = lm.to(device).eval()
+    lm = lm.to(device).eval()  # type: ignore[arg-type]
     lm.requires_grad_(False)
     lm.generation_config = _clean_generation_config(tokenizer, lm)
     dtype = next(lm.parameters()).dtype
@@ -196,7 +202,7 @@ def end_token_ids(tokenizer: PreTrainedTokenizerBase, lm: Any) -> list[int]:
 
 def _clean_generation_config(tokenizer: PreTrainedTokenizerBase, lm: Any) -> GenerationConfig:
     """Greedy decoding with nothing else: no penalties or warpers alter the logits we score."""
-    return GenerationConfig(
+    return GenerationConfig(  # type: ignore[no-untyped-call]
         do_sample=False,
         eos_token_id=end_token_ids(tokenizer, lm),
         pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None

@@ -27,20 +27,21 @@ from dataeff.estimator.scorer import Confidence
 def two_pass_confidence(scorer: ConfidenceScorer, prompt: Sequence[int]) -> Confidence:
     """Batch size 1: ``generate`` (greedy), then a second forward pass to score the answer."""
     loaded = scorer.loaded
+    model: Any = loaded.model
     ids = torch.tensor([list(prompt)], device=loaded.device)
     with torch.inference_mode():
-        out = loaded.model.generate(input_ids=ids, attention_mask=torch.ones_like(ids),
+        out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids),
                                     max_new_tokens=scorer.max_new_tokens,
-                                    generation_config=loaded.model.generation_config)
+                                    generation_config=model.generation_config)
         generated = out[0, len(prompt):].tolist()
-        logits = loaded.model(input_ids=out).logits[0, len(prompt) - 1 : -1].float()
+        logits = model(input_ids=out).logits[0, len(prompt) - 1 : -1].float()
     logp = torch.log_softmax(logits, dim=-1).max(dim=-1).values.double()
     ends = set(scorer._ends)
     end = next((i for i, t in enumerate(generated) if t in ends), len(generated))
     scored = [i for i in range(end) if not scorer._is_ignorable(generated[i])]
     chosen = logp[scored or [0]]
     return Confidence(
-        answer=loaded.tokenizer.decode(generated[:end], skip_special_tokens=True).strip(),
+        answer=str(loaded.tokenizer.decode(generated[:end], skip_special_tokens=True)).strip(),
         confidence=float(chosen.exp().mean()),
         perplexity=float((-chosen.mean()).exp()),
         n_tokens=len(scored),
@@ -68,7 +69,7 @@ def loop_gradients(
             logits = model(input_ids=ids).logits.float()
             loss = torch.nn.functional.cross_entropy(
                 logits[0, :-1], labels[0, 1:], ignore_index=-100)
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]
             grads = [(b.grad.detach().clone(), a.grad.detach().clone())  # type: ignore[union-attr]
                      for b, a in params]
             rows.append(torch.cat([g_b.reshape(-1) for g_b, _ in grads]).cpu().numpy())

@@ -41,7 +41,9 @@ class CountSketch:
     def key(self) -> str:
         return f"countsketch-{self.dim}-s{self.seed}"
 
-    def buckets(self, start: int, count: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    def buckets(
+        self, start: int, count: int, device: torch.device
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Buckets (int64) and signs (float32) of the indices ``start .. start + count - 1``."""
         if start + count >= _PRIME:
             raise InvalidInputError(f"sketch: {start + count} parameters exceed the hash range")
