@@ -25,9 +25,9 @@ def is_out_of_memory(error: BaseException) -> bool:
 
 class AdaptiveBatcher:
     """Feeds items to ``fn`` in batches of at most ``batch_size``; on out-of-memory it calls
-    ``on_oom`` (e.g. ``torch.cuda.empty_cache``), halves the batch size and retries the same
-    items. The reduced size is kept for later calls. Only a failure at batch size 1 is raised,
-    as :class:`UnavailableError` naming the item."""
+    ``on_oom`` (e.g. ``torch.cuda.empty_cache``), halves the failed batch's size and retries
+    the same items. The reduced size is kept for later calls. Only a failure at batch size 1
+    is raised, as :class:`UnavailableError` naming the item."""
 
     def __init__(self, batch_size: int, on_oom: Callable[[], None] | None = None) -> None:
         if batch_size < 1:
@@ -56,11 +56,11 @@ class AdaptiveBatcher:
                     raise
                 if self._on_oom is not None:
                     self._on_oom()
-                if self.batch_size == 1:
+                if len(chunk) == 1:
                     raise UnavailableError(
                         f"out of memory on a single example ({name(chunk[0])}): {error}"
                     ) from None
-                self.batch_size = max(1, self.batch_size // 2)
+                self.batch_size = max(1, len(chunk) // 2)
                 self.halvings += 1
                 log.warning("out of memory at %d examples; retrying with batch size %d",
                             len(chunk), self.batch_size)

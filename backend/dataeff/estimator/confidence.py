@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import torch
 
 from dataeff.errors import UnavailableError
-from dataeff.estimator.models import LoadedModel, end_token_ids
+from dataeff.estimator.models import LoadedModel, end_token_ids, special_token_ids
 from dataeff.estimator.scorer import Confidence
 
 DEFAULT_MAX_NEW_TOKENS = 30
@@ -43,8 +43,8 @@ class ConfidenceScorer:
 
     def __post_init__(self) -> None:
         tokenizer = self.loaded.tokenizer
-        self._ends = end_token_ids(tokenizer, self.loaded.model)
-        self._special = set(tokenizer.all_special_ids) | set(self._ends)
+        self.end_ids = end_token_ids(tokenizer, self.loaded.model)
+        self.special_ids = special_token_ids(tokenizer) | set(self.end_ids)
         self._pad = int(tokenizer.pad_token_id)
 
     def score_batch(
@@ -54,7 +54,7 @@ class ConfidenceScorer:
         with torch.inference_mode():
             tokens, max_logp = self._decode(keys, prompts)
         self.prompt_tokens += sum(len(p) for p in prompts)
-        return [self._summarise(keys[row], tokens[row], max_logp[row]) for row in range(len(keys))]
+        return [self.summarise(keys[row], tokens[row], max_logp[row]) for row in range(len(keys))]
 
     def _decode(self, keys: Sequence[str], prompts: Sequence[Sequence[int]]
                 ) -> tuple[list[list[int]], list[list[float]]]:
@@ -78,7 +78,7 @@ class ConfidenceScorer:
         out = model(input_ids=ids.to(device), attention_mask=mask, position_ids=position,
                     cache=cache, use_cache=True, logits_to_keep=1)
         last = position[:, -1:]
-        ends = torch.tensor(self._ends, device=device)
+        ends = torch.tensor(self.end_ids, device=device)
         finished = torch.zeros(rows, dtype=torch.bool, device=device)
         steps_tok: list[torch.Tensor] = []
         steps_logp: list[torch.Tensor] = []
@@ -104,10 +104,10 @@ class ConfidenceScorer:
         logps = torch.stack(steps_logp, dim=1).double().tolist()
         return tokens, logps
 
-    def _summarise(self, key: str, tokens: list[int], max_logp: list[float]) -> Confidence:
-        ends = set(self._ends)
+    def summarise(self, key: str, tokens: list[int], max_logp: list[float]) -> Confidence:
+        ends = set(self.end_ids)
         end = next((i for i, t in enumerate(tokens) if t in ends), len(tokens))
-        scored = [i for i in range(end) if not self._is_ignorable(tokens[i])]
+        scored = [i for i in range(end) if not self.is_ignorable(tokens[i])]
         n_tokens = len(scored)
         logp = torch.tensor([max_logp[i] for i in (scored or [0])], dtype=torch.float64)
         answer = str(self.loaded.tokenizer.decode(tokens[:end], skip_special_tokens=True)).strip()
@@ -118,11 +118,11 @@ class ConfidenceScorer:
             n_tokens=n_tokens,
         )
 
-    def _is_ignorable(self, token: int) -> bool:
+    def is_ignorable(self, token: int) -> bool:
         """Special tokens and tokens that decode to whitespace only (memoised)."""
         if token not in self._ignorable:
             text = str(self.loaded.tokenizer.decode([token]))
-            self._ignorable[token] = token in self._special or not text.strip()
+            self._ignorable[token] = token in self.special_ids or not text.strip()
         return self._ignorable[token]
 
 

@@ -122,12 +122,7 @@ class TorchScorer:
         """Per-example lora_B gradient sketches, shape (n, sketch_dim), float32 (method §5)."""
         _require_examples(examples)
         engine = self._gradient_engine()
-        unscored = set(self.loaded.tokenizer.all_special_ids) | set(self.scorer._ends)
-        encoded = [
-            encode_labeled(self.loaded.tokenizer, spec, replace_key(example, key),
-                           max_length=self.max_length, unscored=unscored)
-            for key, example in zip(keys_of(examples), examples, strict=True)
-        ]
+        encoded = self.encode(spec, examples)
         order, restore = by_length([len(e.ids) for e in encoded])
         with self._bar("gradients", len(encoded)) as bar:
             rows = self.gradient_batcher.run(
@@ -140,7 +135,7 @@ class TorchScorer:
 
     def encode(self, spec: TaskSpec, examples: Sequence[Example]) -> list[LabeledIds]:
         """Token ids of labeled examples as the gradient pass sees them (tests, benchmarks)."""
-        unscored = set(self.loaded.tokenizer.all_special_ids) | set(self.scorer._ends)
+        unscored = self.scorer.special_ids
         return [encode_labeled(self.loaded.tokenizer, spec, replace_key(e, k),
                                max_length=self.max_length, unscored=unscored)
                 for k, e in zip(keys_of(examples), examples, strict=True)]

@@ -200,6 +200,14 @@ def end_token_ids(tokenizer: PreTrainedTokenizerBase, lm: Any) -> list[int]:
     return sorted(ids)
 
 
+def special_token_ids(tokenizer: PreTrainedTokenizerBase) -> set[int]:
+    """The tokenizer's special tokens, including added tokens flagged special (chat markup)."""
+    ids = {int(i) for i in tokenizer.all_special_ids}
+    decoder = getattr(tokenizer, "added_tokens_decoder", {})
+    ids.update(int(i) for i, token in decoder.items() if getattr(token, "special", False))
+    return ids
+
+
 def _clean_generation_config(tokenizer: PreTrainedTokenizerBase, lm: Any) -> GenerationConfig:
     """Greedy decoding with nothing else: no penalties or warpers alter the logits we score."""
     return GenerationConfig(  # type: ignore[no-untyped-call]

@@ -36,9 +36,9 @@ def two_pass_confidence(scorer: ConfidenceScorer, prompt: Sequence[int]) -> Conf
         generated = out[0, len(prompt):].tolist()
         logits = model(input_ids=out).logits[0, len(prompt) - 1 : -1].float()
     logp = torch.log_softmax(logits, dim=-1).max(dim=-1).values.double()
-    ends = set(scorer._ends)
+    ends = set(scorer.end_ids)
     end = next((i for i, t in enumerate(generated) if t in ends), len(generated))
-    scored = [i for i in range(end) if not scorer._is_ignorable(generated[i])]
+    scored = [i for i in range(end) if not scorer.is_ignorable(generated[i])]
     chosen = logp[scored or [0]]
     return Confidence(
         answer=str(loaded.tokenizer.decode(generated[:end], skip_special_tokens=True)).strip(),
