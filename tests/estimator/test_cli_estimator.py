@@ -89,3 +89,12 @@ def test_model_info_lists_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert main(["model", "info"]) == 0
     record = _json(capsys)
     assert record["ready"] is False and record["model"] == "SmolLM2-135M-Instruct"
+
+
+def test_model_prepare_checks_other_models(tiny_model_dir: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["model", "prepare", "--model", str(tiny_model_dir)]) == 0
+    record = _json(capsys)
+    assert record["model"] == tiny_model_dir.name and record["path"] == str(tiny_model_dir)
+    assert main(["model", "prepare", "--model", "/no/such/dir"]) == 2
+    assert "no such directory" in capsys.readouterr().err

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from dataeff.estimator.engine import TorchScorer
+from dataeff.estimator.lora import attach_lora
 from dataeff.estimator.reference import loop_gradients
 from dataeff.estimator.spec import Example, TaskSpec
 
@@ -22,9 +23,13 @@ def exact(make_scorer: Callable[..., TorchScorer]) -> TorchScorer:
 
 
 @pytest.fixture(scope="module")
-def loop(exact: TorchScorer, spec: TaskSpec, labeled: list[Example]) -> tuple[np.ndarray, float]:
-    encoded = exact.encode(spec, labeled)
-    return loop_gradients(exact.peft_model, exact.layers, encoded, exact.loaded.device)
+def loop(make_scorer: Callable[..., TorchScorer], spec: TaskSpec, labeled: list[Example]
+         ) -> tuple[np.ndarray, float]:
+    """The oracle: a real PEFT adapter with the same seed on a second copy of the model."""
+    oracle = make_scorer()
+    peft_model, adapted = attach_lora(oracle.loaded.model, oracle.lora)
+    encoded = oracle.encode(spec, labeled)
+    return loop_gradients(peft_model, adapted, encoded, oracle.loaded.device)
 
 
 def test_batched_per_example_gradients_equal_the_loop(
@@ -70,7 +75,17 @@ def test_sketch_is_linear_in_the_exact_gradient(
 
 
 def test_only_lora_b_is_stored(exact: TorchScorer) -> None:
-    b_params = sum(layer.lora_b.weight.numel() for layer in exact.layers)
+    b_params = sum(layer.module.out_features * 64 for layer in exact.layers)
     assert exact.sketch_dim == b_params
     assert len(exact.layers) == 2 * 7  # two blocks, seven projections each
-    assert all(layer.lora_b.weight.shape[1] == 64 for layer in exact.layers)
+    assert all(layer.lora_a.shape == (64, layer.module.in_features) for layer in exact.layers)
+
+
+def test_the_adapter_is_seeded_per_module(make_scorer: Callable[..., TorchScorer]) -> None:
+    import torch
+
+    one, again, other = make_scorer(), make_scorer(), make_scorer(seed=1)
+    for a, b, c in zip(one.layers, again.layers, other.layers, strict=True):
+        assert torch.equal(a.lora_a, b.lora_a) and not torch.equal(a.lora_a, c.lora_a)
+        bound = 1 / a.module.in_features**0.5
+        assert float(a.lora_a.abs().max()) <= bound

@@ -208,14 +208,11 @@ def _estimate(args: argparse.Namespace) -> int:
 
 
 def _model_prepare(args: argparse.Namespace) -> int:
-    from dataeff.estimator.models import locate, prepare_embedded
+    from dataeff.estimator.models import check_model
 
     _log_to_stderr()
     started = time.perf_counter()
-    if paths.is_embedded(args.model):
-        name, where = EMBEDDED_MODEL, str(prepare_embedded())
-    else:
-        name, where = locate(args.model)
+    name, where = check_model(args.model)
     emit([{"model": name, "path": where, "seconds": time.perf_counter() - started}], args.format)
     return 0
 

@@ -2,15 +2,14 @@
 
 Built by :func:`dataeff.estimator.load_scorer`. Work runs in length-sorted batches that halve
 on out-of-memory (:class:`~dataeff.estimator.batching.AdaptiveBatcher`); results come back in
-input order as frozen dataclasses and numpy arrays. The LoRA adapter is attached on the first
-gradient request and disabled during the confidence pass (method §3 scores the base model).
+input order as frozen dataclasses and numpy arrays. The seeded LoRA adapter is built on the first
+gradient request; it is virtual (B = 0 leaves the forward pass unchanged, see :mod:`.lora`).
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -22,7 +21,7 @@ from dataeff.errors import InvalidInputError
 from dataeff.estimator.batching import AdaptiveBatcher, by_length
 from dataeff.estimator.confidence import DEFAULT_MAX_NEW_TOKENS, ConfidenceScorer
 from dataeff.estimator.gradients import BatchGradients
-from dataeff.estimator.lora import DEFAULT_TARGETS, LoraLayer, LoraSettings, attach_lora
+from dataeff.estimator.lora import DEFAULT_TARGETS, LoraLayer, LoraSettings, virtual_lora
 from dataeff.estimator.models import LoadedModel
 from dataeff.estimator.prompts import LabeledIds, encode_labeled, prompt_ids
 from dataeff.estimator.scorer import Confidence
@@ -36,7 +35,8 @@ class TorchScorer:
     Options: ``seed`` (LoRA init and sketch, default 0), ``sketch_dim`` (default 8192),
     ``exact`` (store full lora_B gradients instead of sketches, for checks), ``lora_r`` (64),
     ``lora_alpha`` (32), ``lora_targets`` (all attention and MLP projections), ``batch_size``
-    (starting size, halved on out-of-memory; 64 on CUDA, 8 on the CPU), ``max_new_tokens``
+    (starting size, halved on out-of-memory; by default 64 prompts or 16 gradients per batch
+    on CUDA, 16 or 8 on the CPU), ``max_new_tokens``
     (30), ``max_length`` (the model's context), ``progress`` (tqdm bars on stderr).
     """
 
@@ -62,12 +62,11 @@ class TorchScorer:
         self.sketch = None if exact else CountSketch(sketch_dim, seed)
         self.progress = progress
         self.max_length = max_length or _context_length(loaded)
-        start = batch_size or (64 if loaded.device.type == "cuda" else 8)
-        on_oom = torch.cuda.empty_cache if loaded.device.type == "cuda" else None
-        self.confidence_batcher = AdaptiveBatcher(start, on_oom)
-        self.gradient_batcher = AdaptiveBatcher(start, on_oom)
+        cuda = loaded.device.type == "cuda"
+        on_oom = torch.cuda.empty_cache if cuda else None
+        self.confidence_batcher = AdaptiveBatcher(batch_size or (64 if cuda else 16), on_oom)
+        self.gradient_batcher = AdaptiveBatcher(batch_size or (16 if cuda else 8), on_oom)
         self.scorer = ConfidenceScorer(loaded, max_new_tokens)
-        self._peft: Any = None
         self._gradients: BatchGradients | None = None
 
     @property
@@ -83,14 +82,14 @@ class TorchScorer:
         return self._gradient_engine().n_params
 
     @property
-    def layers(self) -> list[LoraLayer]:
-        """The adapted layers (attaches the adapter on first use)."""
-        return self._gradient_engine().layers
+    def name(self) -> str:
+        """The model's display name (calibrations are looked up by it)."""
+        return self.loaded.name
 
     @property
-    def peft_model(self) -> Any:
-        self._gradient_engine()
-        return self._peft
+    def layers(self) -> list[LoraLayer]:
+        """The adapted projections with their seeded A matrices (built on first use)."""
+        return self._gradient_engine().layers
 
     def confidence(self, spec: TaskSpec, examples: Sequence[Example]) -> list[Confidence]:
         """Zero-shot confidence per example, in order (method §3)."""
@@ -108,7 +107,7 @@ class TorchScorer:
             prompts.append(ids)
         order, restore = by_length([len(p) for p in prompts])
         items = [(keys[i], prompts[i]) for i in order]
-        with self._adapter_disabled(), self._bar("confidence", len(items)) as bar:
+        with self._bar("confidence", len(items)) as bar:
             results = self.confidence_batcher.run(
                 items,
                 lambda chunk: self.scorer.score_batch([k for k, _ in chunk], [p for _, p in chunk]),
@@ -142,16 +141,11 @@ class TorchScorer:
 
     def _gradient_engine(self) -> BatchGradients:
         if self._gradients is None:
-            self._peft, layers = attach_lora(self.loaded.model, self.lora)
             self._gradients = BatchGradients(
-                self._peft, layers, pad_id=int(self.loaded.tokenizer.pad_token_id),
+                self.loaded.model, virtual_lora(self.loaded.model, self.lora),
+                scale=self.lora.scale, pad_id=int(self.loaded.tokenizer.pad_token_id),
                 device=self.loaded.device, sketch=self.sketch)
         return self._gradients
-
-    def _adapter_disabled(self) -> Any:
-        if self._peft is None:
-            return nullcontext()
-        return self._peft.disable_adapter()
 
     def _bar(self, what: str, total: int) -> Any:
         return tqdm(total=total, desc=what, unit="ex", file=sys.stderr,

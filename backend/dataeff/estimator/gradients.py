@@ -2,15 +2,16 @@
 
 Objective: the sum over the batch of each example's mean answer-token cross-entropy, so
 ∂(objective)/∂θ_i separates per example. Only ``lora_B`` gradients are taken: at
-initialisation B = 0, so the ``lora_A`` gradients are exactly zero (checked when the adapter
-is attached) and every adapter parameter stays frozen; the graph is kept alive by making the
-input embeddings require a gradient, so autograd computes activation gradients only.
+initialisation B = 0, so the ``lora_A`` gradients are exactly zero (§5.1; the tests check it
+against a PEFT adapter) and the adapter is used virtually (:func:`~.lora.virtual_lora`). No
+parameter needs a gradient: the input embeddings are made to require one, so autograd
+computes activation gradients only.
 
-For each adapted layer a forward hook keeps the input of ``lora_B`` (u = A·x, shape
-(b, s, r)) and a tensor hook receives the gradient of its output (δ, shape (b, s, out)); the
-per-example gradient of B is Σ_s δ[i, s] ⊗ u[i, s], shape (b, out, r). It is folded into the
-count sketch (or kept whole in exact mode) inside the hook, layer by layer, so full per-example
-gradients of a large model never exist all at once.
+For each adapted projection h = W·x a forward hook computes u = scale·A·x (shape (b, s, r),
+float32) and a tensor hook receives δ = ∂L/∂h (shape (b, s, out)); the per-example gradient
+of B is Σ_s δ[i, s] ⊗ u[i, s], shape (b, out, r), exactly what PEFT's ``lora_B`` would get.
+It is folded into the count sketch (or kept whole in exact mode) inside the hook, layer by
+layer, so full per-example gradients of a large model never exist all at once.
 
 Padding is on the left, positions count only real tokens, the logits are computed only at
 the positions that predict answer tokens, and u is zeroed at pad positions (no loss reaches
@@ -37,10 +38,11 @@ from dataeff.estimator.sketch import CountSketch
 class BatchGradients:
     """Computes per-example lora_B gradients, sketched (``sketch`` set) or exact (``None``)."""
 
-    def __init__(self, model: Any, layers: Sequence[LoraLayer], *, pad_id: int,
+    def __init__(self, model: Any, layers: Sequence[LoraLayer], *, scale: float, pad_id: int,
                  device: torch.device, sketch: CountSketch | None) -> None:
         self.model = model
         self.layers = list(layers)
+        self.scale = scale
         self.pad_id = pad_id
         self.device = device
         self.sketch = sketch
@@ -94,11 +96,11 @@ class BatchGradients:
     @contextmanager
     def _hooks(self, mask: torch.Tensor, store: list[torch.Tensor | None],
                sketch_out: torch.Tensor | None) -> Iterator[None]:
-        real = mask[..., None].float()
+        real = mask[..., None].float() * self.scale  # scale, and zero at pad positions
         handles = [self.model.get_input_embeddings().register_forward_hook(
             lambda _m, _i, out: out.requires_grad_(True))]
         for index, layer in enumerate(self.layers):
-            handles.append(layer.lora_b.register_forward_hook(
+            handles.append(layer.module.register_forward_hook(
                 self._capture(index, layer, real, store, sketch_out)))
         try:
             yield
@@ -111,7 +113,8 @@ class BatchGradients:
         def forward_hook(
             _module: Any, inputs: tuple[torch.Tensor, ...], output: torch.Tensor
         ) -> None:
-            u = inputs[0].detach().float() * real  # (b, s, r); zero at pad positions
+            x = inputs[0].detach().float()
+            u = (x @ layer.lora_a.T).mul_(real)  # (b, s, r)
 
             def grad_hook(delta: torch.Tensor) -> None:
                 per_example = torch.einsum("bso,bsr->bor", delta.float(), u).reshape(len(u), -1)

@@ -146,6 +146,19 @@ def locate(model: str | None, cache_dir: Path | None = None) -> tuple[str, str]:
     return model, model
 
 
+def check_model(model: str | None, cache_dir: Path | None = None) -> tuple[str, str]:
+    """Prepare the embedded model, or check that ``model`` is available offline with a chat
+    template; returns (name, location). Loads no weights for other models."""
+    name, source = locate(model, cache_dir)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)
+    except (OSError, ValueError) as error:
+        raise UnavailableError(f"model {name!r}: its tokenizer cannot be loaded: {error}") from None
+    if getattr(tokenizer, "chat_template", None) is None:
+        raise InvalidInputError(f"model {name!r}: its tokenizer has no chat template")
+    return name, source
+
+
 def load_model(
     model: str | None = None,
     *,

@@ -5,12 +5,14 @@ baseline the batched code is timed against). Not used in production paths.
 
 * :func:`two_pass_confidence`: generate one prompt greedily, then score prompt + generation
   with a second forward pass (the reference's ``avg_confidence`` and ``ppl``).
-* :func:`loop_gradients`: one forward/backward per example through ordinary autograd with
-  full logits, every LoRA parameter (A and B) trainable, all gradients copied, then zeroed.
+* :func:`loop_gradients`: one forward/backward per example through ordinary autograd on a
+  real PEFT adapter, with full logits, every LoRA parameter (A and B) trainable, all
+  gradients copied, then zeroed.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,7 +21,7 @@ import numpy.typing as npt
 import torch
 
 from dataeff.estimator.confidence import ConfidenceScorer
-from dataeff.estimator.lora import LoraLayer
+from dataeff.estimator.lora import PeftLayer
 from dataeff.estimator.prompts import LabeledIds
 from dataeff.estimator.scorer import Confidence
 
@@ -29,10 +31,11 @@ def two_pass_confidence(scorer: ConfidenceScorer, prompt: Sequence[int]) -> Conf
     loaded = scorer.loaded
     model: Any = loaded.model
     ids = torch.tensor([list(prompt)], device=loaded.device)
+    config = copy.deepcopy(model.generation_config)
+    config.max_new_tokens = scorer.max_new_tokens
     with torch.inference_mode():
         out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids),
-                                    max_new_tokens=scorer.max_new_tokens,
-                                    generation_config=model.generation_config)
+                             generation_config=config)
         generated = out[0, len(prompt):].tolist()
         logits = model(input_ids=out).logits[0, len(prompt) - 1 : -1].float()
     logp = torch.log_softmax(logits, dim=-1).max(dim=-1).values.double()
@@ -49,10 +52,16 @@ def two_pass_confidence(scorer: ConfidenceScorer, prompt: Sequence[int]) -> Conf
 
 
 def loop_gradients(
-    model: Any, layers: Sequence[LoraLayer], examples: Sequence[LabeledIds], device: torch.device
+    model: Any, layers: Sequence[PeftLayer], examples: Sequence[LabeledIds], device: torch.device,
+    *, collect: bool = True,
 ) -> tuple[npt.NDArray[np.float32], float]:
-    """(B gradients, shape (n, n_B) in layer order; the largest |A gradient| seen)."""
-    params = [(layer.lora_b.weight, _lora_a_of(model, layer).weight) for layer in layers]
+    """(B gradients, shape (n, n_B) in layer order; the largest |A gradient| seen).
+
+    ``model`` and ``layers`` come from :func:`~dataeff.estimator.lora.attach_lora`.
+    ``collect=False`` copies the gradients on the device and drops them (benchmarks of large
+    models, whose n full gradients would not fit in memory); the array is then empty.
+    """
+    params = [(layer.lora_b.weight, layer.lora_a.weight) for layer in layers]
     for b_weight, a_weight in params:
         b_weight.requires_grad_(True)
         a_weight.requires_grad_(True)
@@ -70,10 +79,10 @@ def loop_gradients(
             loss = torch.nn.functional.cross_entropy(
                 logits[0, :-1], labels[0, 1:], ignore_index=-100)
             loss.backward()  # type: ignore[no-untyped-call]
-            grads = [(b.grad.detach().clone(), a.grad.detach().clone())  # type: ignore[union-attr]
-                     for b, a in params]
-            rows.append(torch.cat([g_b.reshape(-1) for g_b, _ in grads]).cpu().numpy())
-            a_max = max([a_max] + [float(g_a.abs().max()) for _, g_a in grads])
+            grads = [(b.grad.detach().clone(), a.grad.detach().clone()) for b, a in params]
+            if collect:
+                rows.append(torch.cat([g_b.reshape(-1) for g_b, _ in grads]).cpu().numpy())
+                a_max = max([a_max] + [float(g_a.abs().max()) for _, g_a in grads])
             for b_weight, a_weight in params:
                 b_weight.grad = None
                 a_weight.grad = None
@@ -81,10 +90,6 @@ def loop_gradients(
         for b_weight, a_weight in params:
             b_weight.requires_grad_(False)
             a_weight.requires_grad_(False)
+    if not rows:
+        return np.zeros((0, 0), dtype=np.float32), a_max
     return np.stack(rows).astype(np.float32), a_max
-
-
-def _lora_a_of(model: Any, layer: LoraLayer) -> torch.nn.Linear:
-    module = model.get_submodule(layer.name)
-    lora_a: torch.nn.Linear = module.lora_A["default"]
-    return lora_a
