@@ -38,8 +38,8 @@ def test_confidence_on_a_slice_of_the_pool(scorer: TorchScorer, reference_dir: P
     assert len(results) == POOL_SLICE
     assert all(0.0 < r.confidence <= 1.0 and r.perplexity >= 1.0 for r in results)
     assert sum(r.n_tokens > 0 for r in results) >= POOL_SLICE - 2  # SmolLM2 does answer
-    # the batched, self-scoring pass equals the reference's two passes (two examples checked)
-    for example, result in list(zip(pool, results, strict=False))[:2]:
+    # the batched, self-scoring pass equals the reference's two passes (one example checked)
+    for example, result in list(zip(pool, results, strict=False))[:1]:
         expected = two_pass_confidence(scorer.scorer,
                                        prompt_ids(scorer.loaded.tokenizer, spec, example))
         assert result.answer == expected.answer
