@@ -34,6 +34,8 @@ def estimate(project_id: int) -> ResponseReturnValue:
     rt = runtime()
     with rt.store.read() as conn:
         row = projects.get_project(conn, project_id)
+        if row is None and events.has_pending(conn, project_id):
+            row = projects.ProjectRow(project_id, None, None, {}, "idle", None, None, None)
         if row is None:
             raise NotFoundError(f"project {project_id} is unknown to dataeff (no /setup and "
                                 "no webhook for it yet)")

@@ -113,12 +113,12 @@ def _run(ctx: JobContext, pid: int, started: float) -> JobResult:
     body = build_estimate(coslow, counts, params, ctx.scorers.model_name(params.model))
     body["model_version"] = ctx.settings.model_version
     estimate_id = _save_estimate(ctx.store, pid, body)
-    publish(ctx.gateway, ctx.store, ctx.metrics, pid, mapping, body=body, score_key=score_key,
-            model_version=ctx.settings.model_version,
-            refresh_tasks=ctx.settings.status_refresh_tasks)
+    published = publish(ctx.gateway, ctx.store, ctx.metrics, pid, mapping, body=body,
+                        score_key=score_key, model_version=ctx.settings.model_version,
+                        refresh_tasks=ctx.settings.status_refresh_tasks)
     with ctx.store.write() as conn:
         events.prune_processed(conn, time.time() - ctx.settings.event_retention_s)
-    return JobResult(pid, "ok", estimate_id, body["verdict"], again)
+    return JobResult(pid, "ok", estimate_id, body["verdict"], again, error=published)
 
 
 def reconcile(ctx: JobContext, pid: int) -> None:

@@ -33,17 +33,18 @@ _SAVE_EVERY = 50
 
 def publish(gateway: LabelStudioGateway | None, store: Store, metrics: Metrics, pid: int,
             mapping: ProjectMapping, *, body: dict[str, Any], score_key: str,
-            model_version: str, refresh_tasks: int) -> None:
+            model_version: str, refresh_tasks: int) -> str | None:
+    """Write to Label Studio; returns the failure to report on the project, or ``None``."""
     if gateway is None:
-        return
+        return None
     try:
         _predictions(gateway, store, metrics, pid, mapping, body=body, score_key=score_key,
                      model_version=model_version, refresh_tasks=refresh_tasks)
         _instructions(gateway, store, metrics, pid, str(body["verdict"]))
     except DataeffError as error:
         log.warning("project %s: publishing to Label Studio failed: %s", pid, error)
-        with store.write() as conn:
-            projects.set_fields(conn, pid, last_error=f"publish: {error}")
+        return f"publishing to Label Studio failed: {error}"
+    return None
 
 
 def _predictions(gateway: LabelStudioGateway, store: Store, metrics: Metrics, pid: int,
