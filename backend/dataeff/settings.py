@@ -242,6 +242,8 @@ def _coerce(f: dataclasses.Field[Any], value: Any, source: str) -> Any:
         if kind.startswith("int"):
             if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
                 raise ValueError("expected an integer")
+            if isinstance(value, str) and not value.strip().lstrip("+-").isdigit():
+                raise ValueError("expected an integer")
             return int(value)
         if kind.startswith("float"):
             if isinstance(value, bool):
