@@ -1,60 +1,30 @@
 """Fixtures for the service tests: settings on a temporary SQLite store, the inline queue,
 the numpy fake scorer, an in-memory Label Studio with one 40-task project, the app and its
-test client, and the recorded Label Studio payloads in ``payloads/``."""
+test client. Test data and helpers live in ``lsdata.py``."""
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import efficiency_stand_in  # noqa: E402
+import efficiency_stand_in
 
 efficiency_stand_in.install()
 
 from fakes import NumpyScorer  # noqa: E402
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
+from lsdata import N_TASKS, XML, AppFactory, task_text  # noqa: E402
 
 from dataeff.labelstudio.fake import FakeLabelStudio  # noqa: E402
 from dataeff.service.app import create_app  # noqa: E402
 from dataeff.service.runtime import Runtime  # noqa: E402
 from dataeff.settings import Settings  # noqa: E402
-
-PAYLOADS = HERE / "payloads"
-XML = (PAYLOADS / "label_config_choices.xml").read_text()
-N_TASKS = 40
-
-
-def payload(name: str) -> dict[str, Any]:
-    """A recorded Label Studio payload (a fresh copy each call)."""
-    data: dict[str, Any] = json.loads((PAYLOADS / f"{name}.json").read_text())
-    return data
-
-
-def task_text(task_id: int) -> str:
-    return f"Question {task_id}? -- answer {task_id}"
-
-
-def annotation(ann_id: int, task_id: int, choice: str, *, stamp: int = 0,
-               cancelled: bool = False) -> dict[str, Any]:
-    return {"id": ann_id, "task": task_id, "project": 1, "was_cancelled": cancelled,
-            "updated_at": f"2026-11-29T10:{stamp // 60:02d}:{stamp % 60:02d}.000000Z",
-            "result": [] if cancelled else [{"from_name": "label", "to_name": "text",
-                                             "type": "choices", "value": {"choices": [choice]}}]}
-
-
-def annotation_event(ann: dict[str, Any], action: str = "ANNOTATION_CREATED") -> dict[str, Any]:
-    return {"action": action, "annotation": ann,
-            "task": {"id": ann["task"], "project": 1, "data": {"text": task_text(ann["task"])}},
-            "project": {"id": 1, "label_config": XML}}
 
 
 @pytest.fixture
@@ -76,9 +46,6 @@ def fake_ls() -> FakeLabelStudio:
     for task_id in range(1, N_TASKS + 1):
         ls.add_task(1, task_id, {"text": task_text(task_id)})
     return ls
-
-
-AppFactory = Callable[..., Flask]
 
 
 @pytest.fixture
@@ -111,11 +78,3 @@ def client(app: Flask) -> FlaskClient:
 def runtime(app: Flask) -> Runtime:
     rt: Runtime = app.extensions["dataeff"]
     return rt
-
-
-def send(ls: FakeLabelStudio, client: FlaskClient, ann: dict[str, Any],
-         action: str = "ANNOTATION_CREATED") -> None:
-    """Label in Label Studio and deliver the matching webhook."""
-    ls.add_annotation(ann)
-    response = client.post("/webhook", json=annotation_event(ann, action))
-    assert response.status_code == 202, response.json

@@ -4,8 +4,8 @@ implementation runs the same calls against a real Label Studio in the e2e suite)
 from __future__ import annotations
 
 import pytest
+from lsdata import XML, annotation
 
-from conftest import XML, annotation
 from dataeff.errors import NotFoundError, UnavailableError
 from dataeff.labelstudio.fake import FakeLabelStudio
 from dataeff.labelstudio.gateway import LabelStudioGateway

@@ -7,8 +7,8 @@ from typing import Any
 from fakes import NumpyScorer
 from flask import Flask
 from flask.testing import FlaskClient
+from lsdata import XML, AppFactory, annotation, annotation_event, payload, send
 
-from conftest import XML, AppFactory, annotation, annotation_event, payload, send
 from dataeff.labelstudio.fake import FakeLabelStudio
 from dataeff.service.runtime import Runtime
 from dataeff.service.selection import low_confidence_set

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from lsdata import XML
 
-from conftest import XML
 from dataeff.errors import ConfigError, InvalidInputError
 from dataeff.labelstudio.mapping import (
     answer_from_result,

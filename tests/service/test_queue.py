@@ -6,8 +6,8 @@ import threading
 import time
 
 from fakes import NumpyScorer
+from lsdata import AppFactory, annotation, annotation_event
 
-from conftest import AppFactory, annotation, annotation_event
 from dataeff.service.job import JobResult
 from dataeff.service.queue import ThreadQueue
 from dataeff.settings import Settings

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from lsdata import XML, AppFactory, payload
 
-from conftest import XML, AppFactory, payload
 from dataeff.service.runtime import Runtime
 from dataeff.settings import Settings
 
