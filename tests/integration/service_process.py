@@ -17,9 +17,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE_TESTS = ROOT / "tests" / "service"
-# the efficiency stand-in installs itself only while dataeff.efficiency lacks its modules
-_LAUNCH = ("import efficiency_stand_in as s; s.install(); from dataeff.cli import main; "
-           "raise SystemExit(main(['serve']))")
+_LAUNCH = "from dataeff.cli import main; raise SystemExit(main(['serve']))"
 
 
 def free_port() -> int:

@@ -12,16 +12,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "service"))
 
-import efficiency_stand_in
+from fakes import NumpyScorer
+from lsdata import XML, annotation, annotation_event, task_text
+from service_process import ServiceProcess
 
-efficiency_stand_in.install()
-
-from fakes import NumpyScorer  # noqa: E402
-from lsdata import XML, annotation, annotation_event, task_text  # noqa: E402
-from service_process import ServiceProcess  # noqa: E402
-
-from dataeff.service.app import create_app  # noqa: E402
-from dataeff.settings import Settings  # noqa: E402
+from dataeff.service.app import create_app
+from dataeff.settings import Settings
 
 pytestmark = pytest.mark.integration
 PARAMS = {"min_examples": 4, "low_confidence_fraction": 0.25}

@@ -12,19 +12,15 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import efficiency_stand_in
+from fakes import NumpyScorer
+from flask import Flask
+from flask.testing import FlaskClient
+from lsdata import N_TASKS, XML, AppFactory, task_text
 
-efficiency_stand_in.install()
-
-from fakes import NumpyScorer  # noqa: E402
-from flask import Flask  # noqa: E402
-from flask.testing import FlaskClient  # noqa: E402
-from lsdata import N_TASKS, XML, AppFactory, task_text  # noqa: E402
-
-from dataeff.labelstudio.fake import FakeLabelStudio  # noqa: E402
-from dataeff.service.app import create_app  # noqa: E402
-from dataeff.service.runtime import Runtime  # noqa: E402
-from dataeff.settings import Settings  # noqa: E402
+from dataeff.labelstudio.fake import FakeLabelStudio
+from dataeff.service.app import create_app
+from dataeff.service.runtime import Runtime
+from dataeff.settings import Settings
 
 
 @pytest.fixture
