@@ -28,8 +28,9 @@ def insert_event(conn: Connection, project_id: int, action: str, delivery_key: s
     """Insert one event; ``False`` when an event with this delivery key exists already."""
     stmt = insert_ignore(conn, events, ["delivery_key"]).values(
         project_id=project_id, action=action, delivery_key=delivery_key, payload=payload,
-        received_at=time.time())
-    return bool(conn.execute(stmt).rowcount)
+        received_at=time.time()).returning(events.c.id)
+    # RETURNING, not rowcount: PostgreSQL reports rowcount -1 for INSERT ... RETURNING
+    return conn.execute(stmt).first() is not None
 
 
 def pending_events(conn: Connection, project_id: int) -> list[EventRow]:
