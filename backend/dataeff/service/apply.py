@@ -37,12 +37,27 @@ class Applied:
     reconcile: bool
 
 
+APPLY_CHUNK = 50   # events per write transaction: the webhook INSERTs wait on this lock
+
+
 def apply_events(store: Store, project_id: int, rows: list[EventRow]) -> Applied:
-    """Apply ``rows`` (the project's pending events) and mark them processed, atomically."""
+    """Apply ``rows`` (the project's pending events) and mark them processed; each chunk of
+    :data:`APPLY_CHUNK` events is one short transaction (atomic: applied and marked)."""
     failed = 0
     reconcile = False
     with store.write() as conn:
         projects.ensure_project(conn, project_id)
+    for start in range(0, len(rows), APPLY_CHUNK):
+        done, flag = _apply_chunk(store, project_id, rows[start:start + APPLY_CHUNK])
+        failed += done
+        reconcile |= flag
+    return Applied(len(rows), failed, reconcile)
+
+
+def _apply_chunk(store: Store, project_id: int, rows: list[EventRow]) -> tuple[int, bool]:
+    failed = 0
+    reconcile = False
+    with store.write() as conn:
         for row in rows:
             error: str | None = None
             try:
@@ -55,7 +70,7 @@ def apply_events(store: Store, project_id: int, rows: list[EventRow]) -> Applied
                 log.warning("project %s: event %s (%s) skipped: %s", project_id, row.id,
                             row.action, error)
             events.mark_processed(conn, row.id, error)
-    return Applied(len(rows), failed, reconcile)
+    return failed, reconcile
 
 
 def _apply_one(conn: Connection, pid: int, action: str, body: Any) -> bool:
