@@ -8,6 +8,7 @@ apply many changes in one transaction. Schema: ``schema.py``; migrations: Alembi
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -29,6 +30,10 @@ class Store:
     def __init__(self, url: str, *, sqlite_synchronous: str = "NORMAL") -> None:
         self.url = url
         self.engine: Engine = make_engine(url, sqlite_synchronous=sqlite_synchronous)
+        # SQLite has one writer at a time and its busy handler *sleeps* (backing off to
+        # 100 ms) while it waits, so contending threads starve for seconds. Queue this
+        # process's writers on a lock instead: a waiter wakes the moment the writer commits.
+        self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -43,7 +48,11 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A write transaction; keep it short (the webhook path waits on the same lock)."""
-        with write_transaction(self.engine) as conn:
+        if self._write_lock is None:
+            with write_transaction(self.engine) as conn:
+                yield conn
+            return
+        with self._write_lock, write_transaction(self.engine) as conn:
             yield conn
 
     @contextmanager
