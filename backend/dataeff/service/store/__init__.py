@@ -8,7 +8,6 @@ apply many changes in one transaction. Schema: ``schema.py``; migrations: Alembi
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -17,6 +16,7 @@ from sqlalchemy import Connection, Engine
 from dataeff.service.store import events, pool, projects
 from dataeff.service.store.engine import make_engine, migrate, write_transaction
 from dataeff.service.store.events import EventRow
+from dataeff.service.store.fairlock import FairLock
 from dataeff.service.store.pool import TaskRow
 from dataeff.service.store.projects import EstimateRow, ProjectRow
 
@@ -32,8 +32,8 @@ class Store:
         self.engine: Engine = make_engine(url, sqlite_synchronous=sqlite_synchronous)
         # SQLite has one writer at a time and its busy handler *sleeps* (backing off to
         # 100 ms) while it waits, so contending threads starve for seconds. Queue this
-        # process's writers on a lock instead: a waiter wakes the moment the writer commits.
-        self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
+        # process's writers on a FIFO lock instead: the next waiter gets it at each commit.
+        self._write_lock = FairLock() if self.dialect == "sqlite" else None
 
     @property
     def dialect(self) -> str:
