@@ -5,6 +5,7 @@ burst mode. A missing Redis fails with a clear message, never skips."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rq.utils import utcformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 
@@ -127,6 +129,23 @@ def test_repair_replaces_a_marker_whose_job_is_not_waiting(runtime: Runtime) -> 
     assert q.repair(1) and q.depth() == 1
     assert not q.repair(1)                             # a job waits now
     assert q.job_status(_marker(q, 1)) == "queued"
+
+
+def test_repair_keeps_a_just_started_job_and_asks_the_store_last(runtime: Runtime) -> None:
+    q = _queue(runtime)
+    assert q.submit(1)
+    job_id = _marker(q, 1)
+    started = dt.datetime.now(dt.UTC)
+    q.redis.hset(f"rq:job:{job_id}", mapping={"status": "started",
+                                              "started_at": utcformat(started)})
+    assert not q.repair(1, started_grace_s=5.0)        # dequeued: takes its lease now
+    assert q.depth() == 1 and _marker(q, 1) == job_id
+    long_ago = started - dt.timedelta(seconds=30)
+    q.redis.hset(f"rq:job:{job_id}", "started_at", utcformat(long_ago))
+    assert not q.repair(1, still_needed=lambda: False, started_grace_s=5.0)
+    assert _marker(q, 1) == job_id                     # the store says: nothing to do
+    assert q.repair(1, still_needed=lambda: True, started_grace_s=5.0)   # died before lease
+    assert _marker(q, 1) != job_id and q.depth() == 2
 
 
 def test_redis_down_loses_nothing_and_says_so(caplog: pytest.LogCaptureFixture) -> None:

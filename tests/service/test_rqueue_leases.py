@@ -82,6 +82,9 @@ def test_needing_jobs_lists_unleased_pending_work_and_lapsed_leases(store: Store
         assert leases.needing_jobs(conn, time.time() + 1) == [1, 3, 4]
         assert leases.needing_jobs(conn, 0.0) == [4]     # events too fresh: only the lapsed
         assert leases.live_count(conn) == 1
+        for pid in range(1, 7):                          # the one-project question agrees
+            assert leases.needs_job(conn, pid, time.time() + 1) == (pid in (1, 3, 4))
+            assert leases.needs_job(conn, pid, 0.0) == (pid == 4)
 
 
 def test_heartbeat_keeps_a_lease_past_its_ttl_and_notices_a_takeover(store: Store) -> None:

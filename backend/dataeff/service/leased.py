@@ -5,13 +5,17 @@ store and marks each event processed in the transaction that applies it) so that
 can run any project and none is left behind:
 
 1. wait until ``coalesce_s`` after the enqueue (events of a burst join this job);
-2. drop the project's queue marker: from here on a new event enqueues a follow-up job;
-3. take the project's lease (:mod:`dataeff.service.store.leases`); if another job holds it,
-   return at once: that job re-checks after its release (step 6);
-4. run the job while a :class:`Heartbeat` thread renews the lease;
-5. release the lease;
-6. if the job left work (time-boxed confidence pass) or events arrived meanwhile (their own
-   job may have found the lease taken in step 3), enqueue the project again.
+2. take the project's lease (:mod:`dataeff.service.store.leases`);
+3. drop the project's queue marker: from here on a new event enqueues a follow-up job (lease
+   first, so the sweeper never sees the project with neither a marker nor a lease while a
+   job is on it);
+4. if step 2 failed, try the lease once more (its holder may have released it between 2 and
+   3, after its re-check); if another job still holds it, return: that holder re-checks
+   after its release (step 7), and every event stored before step 3 is pending by then;
+5. run the job while a :class:`Heartbeat` thread renews the lease;
+6. release the lease;
+7. if the job left work (time-boxed confidence pass) or events arrived meanwhile (their own
+   job may have found the lease taken in step 4), enqueue the project again.
 
 A worker killed mid-job never reaches 5: its lease lapses after ``lease_ttl_s`` and the
 sweeper re-enqueues the project; the next job takes the lease over and recomputes only what
@@ -102,23 +106,30 @@ def run_leased(ctx: JobContext, queue: RedisQueue, project_id: int, *, job_id: s
         wait = min(settings.coalesce_s, enqueued_at + settings.coalesce_s - time.time())
         if wait > 0:
             time.sleep(wait)
-    queue.claim(project_id, job_id)
-    with ctx.store.write() as conn:
-        acquired = leases.acquire(conn, project_id, owner, settings.lease_ttl_s)
-    if not acquired:
-        log.info("job project=%s skipped: another job holds its lease", project_id)
-        return LeasedResult(project_id, "busy")
-    heartbeat = Heartbeat(ctx.store, project_id, owner, ttl_s=settings.lease_ttl_s,
-                          every_s=settings.lease_heartbeat_s)
+    acquired = _acquire(ctx.store, project_id, owner, settings.lease_ttl_s)
     try:
+        queue.claim(project_id, job_id)
+        if not acquired:
+            acquired = _acquire(ctx.store, project_id, owner, settings.lease_ttl_s)
+        if not acquired:
+            log.info("job project=%s skipped: another job holds its lease", project_id)
+            return LeasedResult(project_id, "busy")
+        heartbeat = Heartbeat(ctx.store, project_id, owner, ttl_s=settings.lease_ttl_s,
+                              every_s=settings.lease_heartbeat_s)
         with heartbeat:
             result = run_job(ctx, project_id)
     finally:
-        with ctx.store.write() as conn:
-            leases.release(conn, project_id, owner)
+        if acquired:
+            with ctx.store.write() as conn:
+                leases.release(conn, project_id, owner)
     with ctx.store.read() as conn:
         more = events.has_pending(conn, project_id)
     if result.again or more:
         queue.enqueue(project_id)
     return LeasedResult(project_id, result.outcome, result, heartbeat.lost,
                         requeued=result.again or more)
+
+
+def _acquire(store: Store, project_id: int, owner: str, ttl_s: float) -> bool:
+    with store.write() as conn:
+        return leases.acquire(conn, project_id, owner, ttl_s)

@@ -5,24 +5,27 @@ A job is an RQ job calling :data:`JOB_FUNCTION` by path with one JSON argument, 
 
 **One waiting job per project.** Before pushing a job, :meth:`RedisQueue.submit` sets the
 project's *marker* key (``dataeff:<queue_name>:queued:<project>``, value: the RQ job id) with
-``SET NX``; while it exists, further enqueues are no-ops. The job deletes the marker when it
-starts (only if the marker still names it), *before* it reads the store, so an event stored
-after that enqueues exactly one follow-up job. RQ job ids must match ``[A-Za-z0-9_-]+``:
-``dataeff-<queue_name>-p<project>-<12 hex>``.
+``SET NX``; while it exists, further enqueues are no-ops. The job deletes the marker once it
+holds the project's lease (only if the marker still names it), *before* it reads the store,
+so an event stored after that enqueues exactly one follow-up job. RQ job ids must match
+``[A-Za-z0-9_-]+``: ``dataeff-<queue_name>-p<project>-<12 hex>``.
 
 **Redis is not the source of truth.** An event is in the store before it is acknowledged,
 and the store says which projects need a job (unprocessed events, lapsed leases: see
 :mod:`dataeff.service.store.leases`). If Redis is down when an event arrives, the webhook is
 still acknowledged and :class:`~dataeff.service.sweeper.Sweeper` enqueues the project later
-through :meth:`RedisQueue.repair`, which also replaces a marker whose job is no longer
-waiting (an enqueue that died half-way, a job Redis lost).
+through :meth:`RedisQueue.repair`, which also replaces a marker whose job is not on its way
+(an enqueue that died half-way, a job Redis lost, a worker that died before its lease).
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
+import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from redis import Redis
@@ -130,9 +133,15 @@ class RedisQueue:
         self._push(project_id, job_id)
         return True
 
-    def repair(self, project_id: int) -> bool:
-        """Push a job unless one *waits* for the project: a marker whose job is gone, running
-        or finished is replaced. ``True`` if pushed. Raises RedisError."""
+    def repair(self, project_id: int, *, still_needed: Callable[[], bool] | None = None,
+               started_grace_s: float = 0.0) -> bool:
+        """Push a job unless one is on its way for the project; ``True`` if pushed.
+
+        A marker whose job waits, or started less than ``started_grace_s`` ago (it takes its
+        lease within milliseconds), is kept; one whose job is gone, finished, failed or
+        started long ago without a lease is replaced. ``still_needed`` (the store's fresh
+        answer) is asked last, just before the push. Raises RedisError.
+        """
         key = self.marker_key(project_id)
         job_id = self.new_job_id(project_id)
         with self.redis.pipeline() as pipe:
@@ -140,7 +149,8 @@ class RedisQueue:
                 try:
                     pipe.watch(key)  # type: ignore[no-untyped-call]
                     old = pipe.get(key)
-                    if old is not None and self._waiting(_text(old)):
+                    if ((old is not None and self._on_its_way(_text(old), started_grace_s))
+                            or (still_needed is not None and not still_needed())):
                         pipe.unwatch()
                         return False
                     pipe.multi()
@@ -157,15 +167,29 @@ class RedisQueue:
         return bool(self._claim(keys=[self.marker_key(project_id)], args=[job_id]))
 
     def job_status(self, job_id: str) -> str | None:
-        try:
-            job = Job.fetch(job_id, connection=self.redis, serializer=JSONSerializer)
-        except NoSuchJobError:
-            return None
-        status = job.get_status(refresh=False)
+        job = self._fetch(job_id)
+        status = None if job is None else job.get_status(refresh=False)
         return None if status is None else str(status.value)
 
-    def _waiting(self, job_id: str) -> bool:
-        return self.job_status(job_id) in WAITING
+    def _fetch(self, job_id: str) -> Job | None:
+        try:
+            return Job.fetch(job_id, connection=self.redis, serializer=JSONSerializer)
+        except NoSuchJobError:
+            return None
+
+    def _on_its_way(self, job_id: str, started_grace_s: float) -> bool:
+        job = self._fetch(job_id)
+        status = None if job is None else job.get_status(refresh=False)
+        if job is None or status is None:
+            return False
+        if status.value in WAITING:
+            return True
+        started = job.started_at
+        if status.value != "started" or started is None:
+            return False
+        if started.tzinfo is None:                     # RQ stores UTC
+            started = started.replace(tzinfo=dt.UTC)
+        return time.time() - started.timestamp() < started_grace_s
 
     def _push(self, project_id: int, job_id: str) -> None:
         try:

@@ -4,9 +4,11 @@ It makes the RQ deployment self-healing without trusting Redis or RQ's bookkeepi
 ``sweep_interval_s`` it asks the store (:func:`~dataeff.service.store.leases.needing_jobs`:
 one indexed query) for projects with unprocessed events older than ``grace_s`` and no live
 lease, and projects whose lease lapsed without a release (a worker killed mid-job), and calls
-:meth:`~dataeff.service.rqueue.RedisQueue.repair` for each: a no-op when a job already waits.
-It runs in the web process and in every worker, so recovery needs neither in particular.
-``grace_s`` (the coalescing window + 5 s) keeps it from racing a fresh enqueue.
+:meth:`~dataeff.service.rqueue.RedisQueue.repair` for each: a no-op when a job waits or has
+just started, and otherwise re-asks the store for that project right before pushing, so a
+job that took its lease since the first query gets no duplicate. It runs in the web process
+and in every worker, so recovery needs neither in particular. ``grace_s`` (the coalescing
+window + 5 s) keeps it from racing a fresh enqueue or a job in its coalescing wait.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
@@ -40,10 +43,20 @@ class Sweeper:
 
     def sweep(self, grace_s: float | None = None) -> list[int]:
         """One pass; returns the projects it enqueued. Raises store or Redis errors."""
-        cutoff = time.time() - (self.grace_s if grace_s is None else grace_s)
+        grace = self.grace_s if grace_s is None else grace_s
+        cutoff = time.time() - grace
         with self.store.read() as conn:
             candidates = leases.needing_jobs(conn, cutoff)
-        pushed = [pid for pid in candidates if self.queue.repair(pid)]
+
+        def still_needed(pid: int) -> Callable[[], bool]:
+            def ask() -> bool:
+                with self.store.read() as conn:
+                    return leases.needs_job(conn, pid, cutoff)
+            return ask
+
+        pushed = [pid for pid in candidates
+                  if self.queue.repair(pid, still_needed=still_needed(pid),
+                                       started_grace_s=self.grace_s)]
         if pushed:
             log.info("sweeper queued %d project(s) with work and no job: %s", len(pushed),
                      pushed)

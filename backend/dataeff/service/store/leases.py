@@ -92,6 +92,20 @@ def live_count(conn: Connection) -> int:
         table.c.expires_at >= db_now(conn))).scalar_one())
 
 
+def needs_job(conn: Connection, project_id: int, received_before: float) -> bool:
+    """:func:`needing_jobs` for one project, read fresh (the sweeper's last check)."""
+    table = project_leases
+    now = db_now(conn)
+    lease = conn.execute(select((table.c.expires_at >= now).label("live"),
+                                (table.c.expires_at < now).label("lapsed"))
+                         .where(table.c.project_id == project_id)).first()
+    if lease is not None and (lease.live or lease.lapsed):
+        return bool(lease.lapsed)
+    oldest = conn.execute(select(func.min(events.c.received_at)).where(
+        events.c.project_id == project_id, events.c.processed_at.is_(None))).scalar()
+    return oldest is not None and float(oldest) < received_before
+
+
 def needing_jobs(conn: Connection, received_before: float) -> list[int]:
     """Projects that need a job and may have none (the sweeper's question).
 
