@@ -208,3 +208,4 @@ def test_kill_9_of_a_worker_mid_job_leaves_its_project_to_the_other(
     assert recovered.owner.startswith(survivor.name + "/")
     assert survivor.proc is not None and survivor.proc.poll() is None
     _assert_from_scratch(running.web, tmp_path, pids)
+    assert survivor.stop() == 0                   # SIGTERM: RQ's warm shutdown, exit 0
