@@ -81,7 +81,7 @@ demo: setup
 up: setup
 	$(BIN)/dataeff demo --keep-running
 
-bench: venv model
+bench: venv model services
 	$(BIN)/python bench/estimator.py
 	$(BIN)/python bench/webhook.py
 	$(BIN)/python bench/scale.py

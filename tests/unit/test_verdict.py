@@ -16,6 +16,7 @@ from dataeff.efficiency import (
     estimate_budget,
     get_calibration,
 )
+from dataeff.efficiency.curve import fastest_gain_at
 from dataeff.efficiency.verdict import rounded
 from dataeff.errors import ConfigError, InvalidInputError
 
@@ -115,6 +116,31 @@ def test_diminishing_returns() -> None:
     lenient = decide(ESTIMATE, annotated=1000, low_confidence_annotated=32,
                      criteria=StopCriteria(min_gain=gain / 2))
     assert lenient.kind is VerdictKind.KEEP_LABELING
+
+
+def test_slow_start_is_not_diminishing_returns() -> None:
+    """A convex curve (AUC 0.12, p = 22/3) gains little over the next 100 examples at n = 10
+    because its gains lie ahead: keep labeling, not stop (returns grow until n = e^(p-1))."""
+    estimate = budget_from_auc(0.12, target=0.9)
+    criteria = StopCriteria(min_gain=0.05, gain_step=100, min_examples=8)
+    assert estimate.gain(10, 100) < 0.05
+    assert fastest_gain_at(0.12) == pytest.approx(math.exp(22 / 3 - 1))
+    early = decide(estimate, annotated=10, low_confidence_annotated=8, criteria=criteria)
+    assert early.kind is VerdictKind.KEEP_LABELING
+    late = decide(estimate, annotated=4000, low_confidence_annotated=8,
+                  criteria=StopCriteria(min_gain=0.05, gain_step=10, min_examples=8))
+    assert estimate.examples_needed > 4000
+    assert estimate.gain(4000, 10) < 0.05 and fastest_gain_at(0.12) <= 4000
+    assert late.kind is VerdictKind.DIMINISHING_RETURNS
+
+
+def test_fastest_gain_at_is_where_per_example_gain_peaks() -> None:
+    for auc in (0.1, 0.2, 0.3, 0.45):
+        peak = fastest_gain_at(auc)
+        per_example = [budget_from_auc(auc, target=0.9).gain(n, 1)
+                       for n in (peak * 0.7, peak, peak * 1.4)]
+        assert per_example[1] >= per_example[0] and per_example[1] >= per_example[2]
+    assert fastest_gain_at(0.6) == 1.0
 
 
 def test_estimate_for_another_target_is_recomputed() -> None:

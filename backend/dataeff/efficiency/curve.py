@@ -72,6 +72,17 @@ def predicted_gain(
     return PowerCurve(auc, max_budget).gain(n, k)
 
 
+def fastest_gain_at(auc: float) -> float:
+    """The labeled count n at which each further example helps most, e^(p - 1) (>= 1).
+
+    Per example, f(x(n)) with x = ln n / ln N gains df/dn = p·(ln n)^(p-1) / (n·(ln N)^p),
+    whose logarithmic slope (p - 1)/ln n - 1 is negative exactly when n > e^(p-1). Past that
+    count returns diminish; before it (a convex, slow-starting curve with p > 1) they still
+    grow, so a small gain over the next examples is no reason to stop (Derived).
+    """
+    return max(1.0, math.exp(power_exponent(auc) - 1.0))
+
+
 @dataclass(frozen=True)
 class PowerCurve:
     """f(x) = x^p with p = (1 - AUC) / AUC over budgets 0 … ``max_budget`` (method §7)."""

@@ -3,7 +3,9 @@
 Order (docs/architecture.md, Decisions): ``collecting`` while fewer than ``min_examples``
 low-confidence examples are labeled -> ``target_reached`` (annotated >= n*) ->
 ``target_out_of_reach`` (n* >= 0.95 · max_budget: beyond the calibrated range) ->
-``diminishing_returns`` (f(x(n + K)) - f(x(n)) < min_gain) -> ``keep_labeling`` with
+``diminishing_returns`` (f(x(n + K)) - f(x(n)) < min_gain once returns per example have
+started to shrink, n >= e^(p-1): on a slow-starting convex curve a small gain over the next
+examples means the gains are still ahead, not behind) -> ``keep_labeling`` with
 remaining = ceil(n* - n) and its range. Each verdict carries one plain sentence.
 """
 
@@ -16,6 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from dataeff.efficiency.checks import check_max_budget, check_target, finite
+from dataeff.efficiency.curve import fastest_gain_at
 from dataeff.efficiency.interval import Interval
 from dataeff.efficiency.uncertainty import BudgetEstimate
 from dataeff.errors import ConfigError, InvalidInputError
@@ -129,7 +132,9 @@ def decide(
             f"the end of the {_count_text(criteria.max_budget)} the method is calibrated for, "
             "so the target is likely out of reach."
         )
-    elif (gain := estimate.gain(n, criteria.gain_step)) < criteria.min_gain:
+    elif n >= fastest_gain_at(estimate.auc) and (
+        (gain := estimate.gain(n, criteria.gain_step)) < criteria.min_gain
+    ):
         kind = VerdictKind.DIMINISHING_RETURNS
         message = (
             f"The next {_count_text(criteria.gain_step)} labeled examples are predicted to add "
