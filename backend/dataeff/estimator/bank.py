@@ -65,7 +65,10 @@ class GradientBank:
         unit = self._unit(key, vector)
         if key in self._keys:
             self.remove(key)
-        row = (self._units.astype(np.float64) @ unit.astype(np.float64)).clip(-1.0, 1.0)
+        # elementwise products summed per row: the same rounding for (i, j) and (j, i), so the
+        # cosines do not depend on which example came first (a BLAS product's blocking does)
+        products = self._units.astype(np.float64) * unit.astype(np.float64)
+        row = products.sum(axis=1).clip(-1.0, 1.0)
         n = len(self._keys)
         cos = np.empty((n + 1, n + 1), dtype=np.float64)
         cos[:n, :n] = self._cos
