@@ -1,0 +1,44 @@
+"""Session fixtures for the end-to-end tests: one real Label Studio per test session.
+
+The tests fail (never skip) when Label Studio is not installed: run `make labelstudio`.
+Its data directory and log stay in test-output/e2e/ for inspection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from label_studio_sdk import LabelStudio
+
+from dataeff.errors import NotFoundError
+from dataeff.labelstudio.localserver import LocalLabelStudio, find_label_studio
+
+ROOT = Path(__file__).resolve().parents[2]
+OUTPUT = ROOT / "test-output" / "e2e"
+
+
+@pytest.fixture(scope="session")
+def e2e_output() -> Path:
+    """test-output/e2e: logs, screenshots and data directories of the e2e session."""
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    return OUTPUT
+
+
+@pytest.fixture(scope="session")
+def label_studio(e2e_output: Path) -> Iterator[LocalLabelStudio]:
+    """A running Label Studio 1.23.2 on a free loopback port (started once per session)."""
+    try:
+        find_label_studio()
+    except NotFoundError as error:
+        pytest.fail(f"{error} (the e2e tests need a real Label Studio)")
+    server = LocalLabelStudio(e2e_output / "labelstudio")
+    with server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def ls_client(label_studio: LocalLabelStudio) -> LabelStudio:
+    """An SDK client logged in as the preset user (legacy token)."""
+    return LabelStudio(base_url=label_studio.url, api_key=label_studio.credentials.token)
