@@ -70,7 +70,7 @@ def _evaluate_chain(values: list[bool], ops: list[str]) -> bool:
 
 COUNTING_CATEGORIES: dict[str, tuple[str, ...]] = {
     "fruits": ("apple", "banana", "peach", "plum", "orange", "grape", "strawberry", "nectarine"),
-    "vegetables": ("carrot", "potato", "onion", "cabbage", "yam", "garlic", "stalk of celery"),
+    "vegetables": ("carrot", "potato", "onion", "cabbage", "yam", "leek", "stalk of celery"),
     "musical instruments": ("piano", "flute", "violin", "trumpet", "drum", "clarinet", "harp"),
     "animals": ("cat", "dog", "goat", "rabbit", "snake", "pig", "cow", "duck", "frog"),
     "objects": ("chair", "table", "lamp", "oven", "stove", "bed", "microwave", "couch", "toaster"),
@@ -82,8 +82,9 @@ COUNTING_ANSWERS = tuple(str(n) for n in range(1, 11))
 
 def plural(noun: str) -> str:
     """English plural of the nouns in :data:`COUNTING_CATEGORIES` (``"peach"`` -> ``"peaches"``)."""
-    if noun.startswith("stalk of "):
-        return "stalks of " + noun.removeprefix("stalk of ")
+    if " of " in noun:  # "stalk of celery" -> "stalks of celery"
+        head, rest = noun.split(" of ", 1)
+        return f"{plural(head)} of {rest}"
     if noun.endswith(("ch", "sh", "s")) or noun in ("potato",):
         return noun + "es"
     if noun.endswith("y") and noun[-2] not in "aeiou":
@@ -119,7 +120,10 @@ def object_counting(rng: random.Random, answer: str) -> tuple[str, str]:
         f"{_article(noun)} {noun}" if k == 1 else f"{NUMBER_WORDS[k]} {plural(noun)}"
         for noun, k in counts
     ]
-    listing = ", ".join(phrases[:-1]) + f", and {phrases[-1]}"
+    if len(phrases) == 2:
+        listing = " and ".join(phrases)
+    else:
+        listing = ", ".join(phrases[:-1]) + f", and {phrases[-1]}"
     return f"I have {listing}. How many {category} do I have?", answer
 
 
@@ -169,8 +173,8 @@ SPORT_ATHLETES: dict[str, tuple[str, ...]] = {
 SPORT_ACTIONS: dict[str, tuple[str, ...]] = {
     "soccer": ("scored a penalty kick", "took a corner kick", "was flagged offside"),
     "basketball": ("hit a three-pointer", "made a slam dunk", "shot two free throws"),
-    "american football": ("threw a touchdown pass", "caught the screen pass", "kicked a field goal"),  # noqa: E501
-    "baseball": ("hit a home run", "stole second base", "threw a curveball for a strike"),
+    "american football": ("threw a touchdown pass", "caught the screen pass", "was sacked"),
+    "baseball": ("hit a home run", "stole second base", "hit a double"),
     "ice hockey": ("scored on the power play", "took a slapshot", "was sent to the penalty box"),
     "tennis": ("served an ace", "hit a backhand winner", "won the tiebreak"),
 }
