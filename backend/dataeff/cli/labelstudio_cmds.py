@@ -61,13 +61,20 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     demo.add_argument("--min-examples", type=int, default=16,
                       help="low-confidence examples before the first estimate (default 16)")
     demo.add_argument("--batch", type=int, default=8, help="annotations per batch (default 8)")
-    demo.add_argument("--labels", type=int, default=48,
-                      help="annotations the simulated annotator makes (default 48)")
+    demo.add_argument("--labels", type=int,
+                      help="annotations the simulated annotator makes (default: --min-examples "
+                           "+ 4 batches; with --keep-running: --min-examples)")
     demo.add_argument("--seed", type=int, default=0, help="task generator seed (default 0)")
     demo.add_argument("--workdir", type=Path, default=Path("demo-output"),
                       help="where data, logs and the plot go (default ./demo-output)")
     demo.add_argument("--keep-running", action="store_true",
                       help="keep both servers running for a browser after the first estimate")
+    demo.add_argument("--ls-port", type=int,
+                      help="Label Studio port (default: 8080 with --keep-running when free, "
+                           "else a free port)")
+    demo.add_argument("--backend-port", type=int,
+                      help="dataeff port (default: 9090 with --keep-running when free, "
+                           "else a free port)")
     demo.set_defaults(handler=_demo)
 
 
@@ -102,5 +109,7 @@ def _demo(args: argparse.Namespace) -> int:
         seed=args.seed,
         workdir=args.workdir,
         keep_running=args.keep_running,
+        ls_port=args.ls_port or (8080 if args.keep_running else None),
+        backend_port=args.backend_port or (9090 if args.keep_running else None),
     )
     return run_demo(options)

@@ -26,6 +26,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 import requests
 
@@ -76,15 +77,124 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-class LocalLabelStudio:
-    """A ``label-studio start`` child process on ``127.0.0.1:<port>`` with SQLite in ``data_dir``.
+class ServerProcess:
+    """A child server process that is healthy once ``GET <url>/health`` passes ``healthy``.
+
+    Subclasses give ``name``, ``url``, ``command()`` and ``environment()``. The child runs in
+    its own session with stdout and stderr appended to ``log_path``; :meth:`stop` signals it
+    by its process id only.
+    """
+
+    name = "server"
+
+    def __init__(self, log_path: Path, startup_timeout_s: float) -> None:
+        self.log_path = log_path
+        self.startup_timeout_s = startup_timeout_s
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        raise NotImplementedError
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def environment(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    def healthy(self, answer: requests.Response) -> bool:
+        """Whether a ``/health`` answer means ready (default: HTTP 200)."""
+        return answer.status_code == 200
+
+    def start(self) -> Self:
+        """Start the child and wait until ``/health`` says it is ready."""
+        if self.process is not None and self.process.poll() is None:
+            raise UnavailableError(f"{self.name} already running (pid {self.process.pid})")
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        command, env = self.command(), self.environment()
+        logger.info("starting %s on %s", self.name, self.url)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                command,
+                env=env,
+                cwd=self.log_path.parent,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            self._wait_healthy()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_healthy(self) -> None:
+        assert self.process is not None
+        started = time.monotonic()
+        while time.monotonic() - started < self.startup_timeout_s:
+            if self.process.poll() is not None:
+                raise UnavailableError(
+                    f"{self.name} exited with code {self.process.returncode} during startup; "
+                    f"log {self.log_path}:\n{self.log_tail()}"
+                )
+            try:
+                if self.healthy(requests.get(f"{self.url}/health", timeout=2)):
+                    logger.info("%s up in %.1f s", self.name, time.monotonic() - started)
+                    return
+            except (requests.RequestException, ValueError):
+                pass
+            time.sleep(0.3)
+        raise UnavailableError(
+            f"{self.name} did not answer {self.url}/health within {self.startup_timeout_s:.0f} s;"
+            f" log {self.log_path}:\n{self.log_tail()}"
+        )
+
+    def log_tail(self, lines: int = 30) -> str:
+        """The last ``lines`` lines of the child's log."""
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def stop(self, timeout_s: float = 20.0) -> None:
+        """SIGTERM the child (by its process id), then SIGKILL it after ``timeout_s``."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        logger.info("stopping %s (pid %d)", self.name, process.pid)
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=timeout_s)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class LocalLabelStudio(ServerProcess):
+    """``label-studio start`` on ``127.0.0.1:<port>`` with SQLite in ``data_dir``.
 
     ``data_dir`` holds the database, the process log (``label-studio.log``), a scratch
     ``home`` and the credentials file; credentials are generated on the first start and
     reused afterwards (the legacy-token switch only applies when the organization is
-    created). ``port`` defaults to a free port. ``startup_timeout_s`` bounds the wait for
-    ``/health`` (a fresh data dir takes about 20 s on 2 cores: migrations and user creation).
+    created). ``port`` defaults to a free port, picked at each start. ``startup_timeout_s``
+    bounds the wait for ``/health`` (a fresh data dir takes 20-70 s on 2 busy cores:
+    migrations and user creation; an existing one about 7 s).
     """
+
+    name = "Label Studio"
 
     def __init__(
         self,
@@ -93,15 +203,14 @@ class LocalLabelStudio:
         port: int | None = None,
         executable: Path | None = None,
         username: str = DEFAULT_USERNAME,
-        startup_timeout_s: float = 120.0,
+        startup_timeout_s: float = 180.0,
     ) -> None:
         self.data_dir = data_dir.resolve()
-        self.port = port
+        super().__init__(self.data_dir / "label-studio.log", startup_timeout_s)
+        self.fixed_port = port
+        self.port: int | None = port
         self.executable = executable
-        self.startup_timeout_s = startup_timeout_s
         self.credentials = self._load_or_create_credentials(username)
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log_path = self.data_dir / "label-studio.log"
 
     @property
     def url(self) -> str:
@@ -118,6 +227,15 @@ class LocalLabelStudio:
         path.write_text(json.dumps(asdict(credentials), indent=2) + "\n")
         path.chmod(0o600)
         return credentials
+
+    def command(self) -> list[str]:
+        executable = find_label_studio(self.executable)
+        self.port = self.fixed_port or free_port()
+        return [
+            str(executable), "start", "--no-browser", "--enable-legacy-api-token",
+            "--internal-host", "127.0.0.1", "--port", str(self.port),
+            "--data-dir", str(self.data_dir),
+        ]  # fmt: skip
 
     def environment(self) -> dict[str, str]:
         """The child's environment: LS §8's offline, loopback-friendly settings."""
@@ -142,84 +260,5 @@ class LocalLabelStudio:
         )
         return env
 
-    def start(self) -> LocalLabelStudio:
-        """Start the server and wait until ``/health`` answers UP on our port."""
-        if self.process is not None:
-            raise UnavailableError(f"Label Studio already started (pid {self.process.pid})")
-        executable = find_label_studio(self.executable)
-        self.port = self.port or free_port()
-        command = [
-            str(executable), "start", "--no-browser", "--enable-legacy-api-token",
-            "--internal-host", "127.0.0.1", "--port", str(self.port),
-            "--data-dir", str(self.data_dir),
-        ]  # fmt: skip
-        logger.info("starting Label Studio on %s (data dir %s)", self.url, self.data_dir)
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                command,
-                env=self.environment(),
-                cwd=self.data_dir,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        try:
-            self._wait_healthy()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def _wait_healthy(self) -> None:
-        assert self.process is not None
-        started = time.monotonic()
-        deadline = started + self.startup_timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise UnavailableError(
-                    f"Label Studio exited with code {self.process.returncode} during startup; "
-                    f"log {self.log_path}:\n{self.log_tail()}"
-                )
-            try:
-                answer = requests.get(f"{self.url}/health", timeout=2)
-                if answer.ok and answer.json().get("status") == "UP":
-                    logger.info("Label Studio up in %.1f s", time.monotonic() - started)
-                    return
-            except (requests.RequestException, ValueError):
-                pass
-            time.sleep(0.5)
-        raise UnavailableError(
-            f"Label Studio did not answer {self.url}/health within {self.startup_timeout_s:.0f} s "
-            f"(a busy port makes it move elsewhere); log {self.log_path}:\n{self.log_tail()}"
-        )
-
-    def log_tail(self, lines: int = 20) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
-
-    def stop(self, timeout_s: float = 10.0) -> None:
-        """SIGTERM the process (by its id), then SIGKILL it after ``timeout_s``."""
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        logger.info("stopping Label Studio (pid %d)", process.pid)
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=timeout_s)
-
-    def __enter__(self) -> LocalLabelStudio:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def healthy(self, answer: requests.Response) -> bool:
+        return answer.ok and answer.json().get("status") == "UP"
