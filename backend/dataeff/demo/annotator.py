@@ -1,8 +1,9 @@
 """A simulated annotator: takes the task Label Studio serves next and labels it exactly.
 
-It asks ``GET /api/projects/<id>/next`` as a person in the labeling view would, so with
-uncertainty sampling it gets the least confident task first (LS §5), and answers with the
-exact label the demo generator kept apart from the task data.
+It asks ``GET /api/projects/<id>/next`` as the labeling view does (the SDK has no call for
+it), so with uncertainty sampling it gets the least confident task first (LS §5), and submits
+the exact label the demo generator kept apart from the task data through the SDK
+(``annotations.create``), which fires the same webhook as a submit in the browser.
 """
 
 from __future__ import annotations
@@ -49,6 +50,11 @@ class SimulatedAnnotator:
         self.timeout_s = timeout_s
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Token {token}"
+        from label_studio_sdk import LabelStudio
+
+        self.client = LabelStudio(  # type: ignore[no-untyped-call]
+            base_url=self.ls_url, api_key=token, timeout=timeout_s
+        )
 
     def next_task(self) -> dict[str, Any] | None:
         """The task Label Studio serves next, or ``None`` when none is left."""
@@ -71,12 +77,7 @@ class SimulatedAnnotator:
             raise UnavailableError(f"Label Studio served task {task_id}, which the demo did "
                                    "not import")  # fmt: skip
         answer = self.answers[task_id]
-        url = f"{self.ls_url}/api/tasks/{task_id}/annotations/"
-        body = {"result": self.result_for(answer), "lead_time": 5.0}
-        posted = self.session.post(url, json=body, timeout=self.timeout_s)
-        if not posted.ok:
-            raise UnavailableError(f"POST {url} answered {posted.status_code}: "
-                                   f"{posted.text[:200]}")  # fmt: skip
+        self.client.annotations.create(id=task_id, result=self.result_for(answer), lead_time=5.0)
         predictions = task.get("predictions") or []
         scores = [float(p["score"]) for p in predictions if p.get("score") is not None]
         return Served(task_id, answer, min(scores) if scores else None)

@@ -45,17 +45,18 @@ BACKEND_TITLE = "dataeff"
 UNCERTAINTY_SAMPLING = "Uncertainty sampling"
 _T = TypeVar("_T")
 
-# key -> (type, check, description): mirrors the per-project parameters of docs/architecture.md
+# key -> (type, check, description): the per-project parameters of docs/architecture.md, checked
+# as dataeff.service.params.ProjectParams checks them (that layer sits above this one)
 _PARAMS: dict[str, tuple[type, Callable[[Any], bool], str]] = {
     "target": (float, lambda v: 0 < v <= 1, "a number in (0, 1]"),
-    "max_budget": (int, lambda v: v >= 50, "an integer >= 50"),
-    "min_gain": (float, lambda v: 0 <= v < 1, "a number in [0, 1)"),
+    "max_budget": (int, lambda v: v >= 2, "an integer >= 2"),
+    "min_gain": (float, lambda v: 0 <= v <= 1, "a number in [0, 1]"),
     "gain_step": (int, lambda v: v >= 1, "an integer >= 1"),
     "min_examples": (int, lambda v: v >= 2, "an integer >= 2"),
     "low_confidence_fraction": (float, lambda v: 0 < v <= 1, "a number in (0, 1]"),
-    "control": (str, bool, "a control name"),
-    "instruction": (str, bool, "a non-empty string"),
-    "model": (str, bool, "a model name"),
+    "control": (str, lambda v: bool(v.strip()), "a control name"),
+    "instruction": (str, lambda v: bool(v.strip()), "a non-empty string"),
+    "model": (str, lambda v: bool(v.strip()), "a model name"),
 }
 
 
