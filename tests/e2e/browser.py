@@ -8,6 +8,7 @@ packages are missing (run ``make browser``), so the browser tests fail instead o
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,12 +28,14 @@ _FLAGS = (
 
 @contextmanager
 def chromium(profile_dir: Path) -> Iterator[Any]:
-    """A Selenium Chrome driver on headless Chromium with a fresh profile in ``profile_dir``."""
+    """A Selenium Chrome driver on headless Chromium with a fresh profile in ``profile_dir``
+    (emptied first)."""
     missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not os.access(p, os.X_OK)]
     if missing:
         raise AssertionError(f"headless Chromium not installed ({', '.join(missing)} missing): "
                              "run `make browser` (Debian packages chromium, chromium-driver)")
     os.environ["SE_OFFLINE"] = "true"
+    shutil.rmtree(profile_dir, ignore_errors=True)
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -104,3 +107,10 @@ def close_instructions(driver: Any) -> str:
     text = str(shown[0].text)
     shown[0].find_element(By.CSS_SELECTOR, "button[aria-label='Close modal']").click()
     return text
+
+
+def page_text(driver: Any) -> str:
+    """All visible text of the page."""
+    from selenium.webdriver.common.by import By
+
+    return str(driver.find_element(By.TAG_NAME, "body").text)

@@ -38,10 +38,21 @@ def test_serves_least_confident_first_and_labels_exactly(
         annotator = SimulatedAnnotator(label_studio.url, label_studio.credentials.token, project,
                                        answers, task.annotation)  # fmt: skip
         served = [annotator.label_next() for _ in range(4)]
+        # the browser's "Label All Tasks" asks the Data Manager with the tab's order and empty
+        # filters (body as Label Studio 1.23.2's frontend sends it); connect ordered the tab
+        (view,) = ls_client.views.list(project=project)
+        ui_next = annotator.session.post(
+            f"{label_studio.url}/api/dm/actions?id=next_task&tabID={view.id}&project={project}",
+            json={"ordering": view.data["ordering"], "project": str(project),
+                  "selectedItems": {"all": False, "included": []},
+                  "filters": {"conjunction": "and", "items": []}},
+            timeout=30,
+        ).json()  # fmt: skip
 
-    lowest = sorted(scores, key=scores.__getitem__)[:4]
-    assert [s.task_id for s in served if s] == lowest
-    assert [s.score for s in served if s] == [scores[i] / 100 for i in lowest]
+    lowest = sorted(scores, key=scores.__getitem__)[:5]
+    assert [s.task_id for s in served if s] == lowest[:4]
+    assert (ui_next["id"], ui_next["queue"]) == (lowest[4], "Data manager queue")
+    assert [s.score for s in served if s] == [scores[i] / 100 for i in lowest[:4]]
     for item in served:
         assert item is not None
         (annotation,) = ls_client.annotations.list(id=item.task_id)

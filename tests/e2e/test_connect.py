@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
+from typing import Any
 
 import pytest
 from label_studio_sdk import LabelStudio
@@ -59,7 +60,7 @@ def test_connect_wires_the_project(
     )  # fmt: skip
 
     assert result.model_version == MODEL_VERSION
-    assert set(result.changed) == {"label_config", "ml_backend", "sampling", "webhook"}
+    assert set(result.changed) == {"label_config", "ml_backend", "sampling", "views", "webhook"}
     backends = list(ls_client.ml.list(project=project))
     assert [(b.url, b.title, b.extra_params) for b in backends] == [
         (fake_backend.url, MODEL_VERSION, {"target": 0.8, "min_examples": 8})
@@ -71,6 +72,8 @@ def test_connect_wires_the_project(
     assert stored.model_version == MODEL_VERSION
     assert f'name="{STATUS_CONTROL}" toName="review"' in str(stored.label_config)
     assert '<Choice value="Negative"/>' in str(stored.label_config)
+    (view,) = ls_client.views.list(project=project)
+    assert view.data["ordering"] == ["tasks:predictions_score"]
     # Start Training reached the backend, so it can sync tasks imported before connecting
     trains = [b for _, b in fake_backend.recorded.of("/webhook") if b["action"] == "START_TRAINING"]
     assert trains and trains[-1]["project"]["id"] == project
@@ -105,6 +108,7 @@ def test_connect_is_idempotent_and_updates_criteria(
     assert ls_client.projects.get(id=project).label_config == config
     assert len(list(ls_client.ml.list(project=project))) == 1
     assert len(list(ls_client.webhooks.list(project=str(project)))) == 1
+    assert len(list(ls_client.views.list(project=project))) == 1
 
     changed = connect(label_studio.url, key, project, fake_backend.url,
                       params={"min_gain": 0.02}, secret="b", sync=False)  # fmt: skip
@@ -157,3 +161,17 @@ def test_cli_connect_errors_are_one_line(
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("dataeff: error: ")
     assert expected in err
+
+
+def test_connect_orders_unordered_tabs_and_keeps_ordered_ones(
+    label_studio: LocalLabelStudio, ls_client: LabelStudio, project: int, fake_backend: FakeBackend
+) -> None:
+    plain: Any = {"title": "plain", "type": "list", "target": "tasks"}
+    mine: Any = {"title": "mine", "type": "list", "target": "tasks", "ordering": ["-tasks:id"]}
+    ls_client.views.create(project=project, data=plain)
+    ls_client.views.create(project=project, data=mine)
+    result = connect(label_studio.url, label_studio.credentials.token, project, fake_backend.url,
+                     sync=False)  # fmt: skip
+    assert "views" in result.changed
+    orders = {v.data["title"]: v.data["ordering"] for v in ls_client.views.list(project=project)}
+    assert orders == {"plain": ["tasks:predictions_score"], "mine": ["-tasks:id"]}

@@ -149,6 +149,10 @@ def test_the_annotator_sees_the_estimate_in_the_labeling_view(
     flow: Flow, e2e_output: Any
 ) -> None:
     estimate = fetch_estimate(flow.backend.url, flow.project)
+    labeled = {s.task_id for s in flow.served}
+    unlabeled = {t: s for t, s in flow.scores().items() if t not in labeled}
+    least_confident = flow.task.items[sorted(flow.answers).index(
+        min(unlabeled, key=unlabeled.__getitem__))].text  # fmt: skip
     credentials = flow.ls.credentials
     shot = e2e_output / "annotator-view.png"
     with browser.chromium(e2e_output / "chromium-profile") as driver:
@@ -158,8 +162,10 @@ def test_the_annotator_sees_the_estimate_in_the_labeling_view(
         instructions = browser.close_instructions(driver)
         time.sleep(0.5)  # let the modal's fade-out finish before the screenshot
         driver.save_screenshot(str(shot))
-    assert status == [estimate["message"]]
-    assert "dataeff:" in instructions
+        page = browser.page_text(driver)
+    assert status == [estimate["message"]]  # the status box shows the current estimate
+    assert least_confident in page  # "Label All Tasks" serves the least confident task
+    assert "dataeff:" in instructions  # the project-wide flag in the instructions
     assert shot.stat().st_size > 10_000
 
 

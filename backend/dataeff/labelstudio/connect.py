@@ -8,7 +8,11 @@ Steps (each idempotent, so running it twice leaves the same state; LS §3, §5):
 3. register the backend (``ml.create``) or update the one already registered at that URL; its
    ``extra_params`` carry the stop criteria, which Label Studio passes to the backend's
    ``/setup``; given keys replace stored ones, other stored keys stay;
-4. set ``sampling="Uncertainty sampling"`` and ``project.model_version`` to the version the
+4. serve the least confident tasks first: set ``sampling="Uncertainty sampling"`` (used by
+   ``GET /api/projects/<id>/next``) and order the project's Data Manager tabs by prediction
+   score (Label Studio 1.23.2's "Label All Tasks" always sends the tab's filters, which makes
+   it serve in tab order and ignore the sampling setting; tabs with their own order are kept),
+   and set ``project.model_version`` to the version the
    backend answered in ``/setup`` (the stable version of its confidence predictions: Label
    Studio orders tasks by score only among predictions of ``project.model_version``). Label
    Studio accepts that value only when it is a backend's title or already has predictions, so
@@ -43,6 +47,7 @@ STATUS_CONTROL = "dataeff_status"
 SECRET_HEADER = "X-Dataeff-Secret"
 BACKEND_TITLE = "dataeff"
 UNCERTAINTY_SAMPLING = "Uncertainty sampling"
+SERVING_ORDER = ["tasks:predictions_score"]  # Data Manager order: least confident first
 _T = TypeVar("_T")
 
 # key -> (type, check, description): the per-project parameters of docs/architecture.md, checked
@@ -262,6 +267,7 @@ def connect(
                 sampling=UNCERTAINTY_SAMPLING, model_version=version)  # fmt: skip
         changed.append("sampling")
 
+    _ensure_serving_order(ls, project, changed)
     webhook_id = _ensure_webhook(ls, project, f"{backend_url}/webhook", secret, changed)
     if sync:
         ls.call("asking the backend to sync (Start Training)", ls.api.ml.train, id=backend_id)
@@ -290,6 +296,24 @@ def _ensure_backend(
                 project=project, extra_params=merged)  # fmt: skip
         changed.append("ml_backend")
     return int(mine.id or 0), merged
+
+
+def _ensure_serving_order(ls: _Session, project: int, changed: list[str]) -> None:
+    """Order the project's Data Manager tabs by prediction score, ascending (a new tab when
+    there is none); tabs that already have an order are left alone."""
+    views = ls.call("listing Data Manager tabs", ls.api.views.list, project=project)
+    if not views:
+        data: Any = {"title": "Default", "type": "list", "target": "tasks",
+                     "ordering": SERVING_ORDER, "filters": {"conjunction": "and", "items": []}}
+        ls.call("creating a Data Manager tab", ls.api.views.create, project=project, data=data)
+        changed.append("views")
+    for view in views:
+        data = dict(view.data) if isinstance(view.data, dict) else {}
+        if not data.get("ordering"):
+            data["ordering"] = SERVING_ORDER
+            ls.call("ordering a Data Manager tab by prediction score", ls.api.views.update,
+                    id=str(view.id), project=project, data=data)  # fmt: skip
+            changed.append("views")
 
 
 def _ensure_webhook(
