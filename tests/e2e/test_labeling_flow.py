@@ -40,6 +40,7 @@ class Flow:
     task: DemoTask
     project: int
     answers: dict[int, str]
+    texts: dict[int, str]
     annotator: SimulatedAnnotator
     secret: str
     served: list[Served]
@@ -89,6 +90,7 @@ def flow(
     imported = ls_client.projects.import_tasks(id=project, request=data, return_task_ids=True)
     ids = [int(i) for i in getattr(imported, "task_ids", [])]
     answers = {i: item.answer for i, item in zip(ids, task.items, strict=True)}
+    texts = {i: item.text for i, item in zip(ids, task.items, strict=True)}
     connect(label_studio.url, label_studio.credentials.token, project, dataeff_backend.url,
             params={"min_examples": MIN_EXAMPLES}, secret=webhook_secret)  # fmt: skip
     wait_for_estimate(
@@ -98,8 +100,8 @@ def flow(
     )  # fmt: skip
     annotator = SimulatedAnnotator(label_studio.url, label_studio.credentials.token, project,
                                    answers, task.annotation)  # fmt: skip
-    return Flow(label_studio, dataeff_backend, ls_client, task, project, answers, annotator,
-                webhook_secret, [])  # fmt: skip
+    return Flow(label_studio, dataeff_backend, ls_client, task, project, answers, texts,
+                annotator, webhook_secret, [])  # fmt: skip
 
 
 def test_every_task_gets_a_confidence_prediction(flow: Flow) -> None:
@@ -151,8 +153,7 @@ def test_the_annotator_sees_the_estimate_in_the_labeling_view(
     estimate = fetch_estimate(flow.backend.url, flow.project)
     labeled = {s.task_id for s in flow.served}
     unlabeled = {t: s for t, s in flow.scores().items() if t not in labeled}
-    least_confident = flow.task.items[sorted(flow.answers).index(
-        min(unlabeled, key=unlabeled.__getitem__))].text  # fmt: skip
+    least_confident = flow.texts[min(unlabeled, key=unlabeled.__getitem__)]
     credentials = flow.ls.credentials
     shot = e2e_output / "annotator-view.png"
     with browser.chromium(e2e_output / "chromium-profile") as driver:
