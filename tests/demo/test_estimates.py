@@ -64,8 +64,8 @@ def test_fetch_from_a_dead_backend_names_the_url() -> None:
 
 
 def test_demo_options_defaults_and_checks() -> None:
-    assert DemoOptions().planned_labels() == 16 + 4 * 8
-    assert DemoOptions(keep_running=True).planned_labels() == 16
+    assert DemoOptions().planned_labels() == 10 + 4 * 5
+    assert DemoOptions(keep_running=True).planned_labels() == 10
     assert DemoOptions(labels=5).planned_labels() == 5
-    with pytest.raises(InvalidInputError, match=r"--labels 200 must lie in 0\.\.160"):
+    with pytest.raises(InvalidInputError, match=r"--labels 200 must lie in 0\.\.100"):
         DemoOptions(labels=200, workdir=Path("x")).check()

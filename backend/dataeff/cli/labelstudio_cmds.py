@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from dataeff.cli.output import add_format_option, emit
+from dataeff.demo.tasks import KINDS
 from dataeff.errors import AuthError
 
 # option -> (type, help): the stop criteria and other per-project parameters
@@ -56,11 +57,12 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         description="Start a local Label Studio and `dataeff serve`, create a demo project, "
         "label it in the order Label Studio serves and print the estimate after each batch.",
     )
-    demo.add_argument("--task", default="boolean_expressions", help="demo task generator")
-    demo.add_argument("--pool", type=int, default=160, help="tasks in the project (default 160)")
-    demo.add_argument("--min-examples", type=int, default=16,
-                      help="low-confidence examples before the first estimate (default 16)")
-    demo.add_argument("--batch", type=int, default=8, help="annotations per batch (default 8)")
+    demo.add_argument("--task", default="boolean_expressions", choices=sorted(KINDS),
+                      help="demo task generator (default boolean_expressions)")
+    demo.add_argument("--pool", type=int, default=100, help="tasks in the project (default 100)")
+    demo.add_argument("--min-examples", type=int, default=10,
+                      help="low-confidence examples before the first estimate (default 10)")
+    demo.add_argument("--batch", type=int, default=5, help="annotations per batch (default 5)")
     demo.add_argument("--labels", type=int,
                       help="annotations the simulated annotator makes (default: --min-examples "
                            "+ 4 batches; with --keep-running: --min-examples)")

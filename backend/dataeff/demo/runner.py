@@ -45,9 +45,9 @@ class DemoOptions:
     shows a first estimate and most tasks are left to label by hand)."""
 
     task: str = "boolean_expressions"
-    pool: int = 160
-    min_examples: int = 16
-    batch: int = 8
+    pool: int = 100
+    min_examples: int = 10
+    batch: int = 5
     labels: int | None = None
     seed: int = 0
     workdir: Path = Path("demo-output")
@@ -81,15 +81,24 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def run_demo(options: DemoOptions, out: TextIO | None = None) -> int:
-    """Run the demo; returns the exit code (0). Servers are stopped on every way out."""
+def run_demo(
+    options: DemoOptions,
+    out: TextIO | None = None,
+    *,
+    label_studio: LocalLabelStudio | None = None,
+) -> int:
+    """Run the demo; returns the exit code (0). What it started is stopped on every way out.
+
+    ``label_studio``: an already running Label Studio to use (and leave running) instead of
+    starting one in ``<workdir>/labelstudio``.
+    """
     options.check()
     options = dataclasses.replace(options, workdir=options.workdir.resolve())
     options.workdir.mkdir(parents=True, exist_ok=True)
     for stale in ("labelstudio", "backend", "curve.png", "estimates.jsonl", "answers.json"):
         target = options.workdir / stale
         shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
-    demo = _Demo(options, out or sys.stdout)
+    demo = _Demo(options, out or sys.stdout, label_studio)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         demo.run()
@@ -102,12 +111,14 @@ def run_demo(options: DemoOptions, out: TextIO | None = None) -> int:
 class _Demo:
     """One demo run: its servers, project and narration."""
 
-    def __init__(self, options: DemoOptions, out: TextIO) -> None:
+    def __init__(self, options: DemoOptions, out: TextIO,
+                 label_studio: LocalLabelStudio | None) -> None:  # fmt: skip
         self.options = options
         self.out = out
         self.task = make_task(options.task, options.pool, options.seed)
-        self.ls = LocalLabelStudio(options.workdir / "labelstudio",
-                                   port=_port_or_free(options.ls_port))  # fmt: skip
+        self.own_ls = label_studio is None
+        self.ls = label_studio or LocalLabelStudio(options.workdir / "labelstudio",
+                                                   port=_port_or_free(options.ls_port))
         self.secret = secrets.token_urlsafe(16)
         self.backend: BackendProcess | None = None
         self.project = 0
@@ -122,7 +133,8 @@ class _Demo:
         self.say(f"dataeff demo: {self.task.title}, {options.pool} tasks (seed {options.seed}); "
                  "embedded SmolLM2-135M on CPU, SQLite, in-process queue")  # fmt: skip
         started = time.monotonic()
-        self.ls.start()
+        if self.own_ls:
+            self.ls.start()
         self.say(f"  Label Studio  {self.ls.url}  up in {time.monotonic() - started:.1f} s")
         self.backend = BackendProcess(options.workdir / "backend", self.ls.url,
                                       self.ls.credentials.token, secret=self.secret,
@@ -146,8 +158,9 @@ class _Demo:
     def stop(self) -> None:
         if self.backend is not None:
             self.backend.stop()
-        self.ls.stop()
-        self.say("stopped Label Studio and dataeff.")
+        if self.own_ls:
+            self.ls.stop()
+        self.say("stopped Label Studio and dataeff." if self.own_ls else "stopped dataeff.")
 
     @property
     def backend_url(self) -> str:
