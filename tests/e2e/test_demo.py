@@ -26,13 +26,14 @@ def test_the_demo_labels_prints_estimates_and_draws_the_curve(
     text = out.getvalue()
     (workdir / "demo.log").write_text(text)
     assert "scoring the pool: 30/30 tasks scored" in text
-    assert re.search(r"\] {2}4/8 labeled {2}served confidence", text)
-    assert re.search(r"\] {2}8/8 labeled {2}served confidence", text)
+    assert re.search(r"\]\s+4/8 labeled\s+served confidence", text)
+    assert re.search(r"\]\s+8/8 labeled\s+served confidence", text)
     assert "dataeff says: " in text
     assert f"predicted curve with its band: {workdir / 'curve.png'}" in text
     assert text.rstrip().endswith("stopped dataeff.")
     assert (workdir / "curve.png").read_bytes()[:4] == b"\x89PNG"
-    estimates = [json.loads(line) for line in (workdir / "estimates.jsonl").read_text().splitlines()]
+    lines = (workdir / "estimates.jsonl").read_text().splitlines()
+    estimates = [json.loads(line) for line in lines]
     assert [e["counts"]["annotated"] for e in estimates] == [4, 8]
     assert estimates[-1]["verdict"] != "collecting"
     assert estimates[-1]["message"] in text

@@ -135,7 +135,9 @@ class _Demo:
         started = time.monotonic()
         if self.own_ls:
             self.ls.start()
-        self.say(f"  Label Studio  {self.ls.url}  up in {time.monotonic() - started:.1f} s")
+            self.say(f"  Label Studio  {self.ls.url}  up in {time.monotonic() - started:.1f} s")
+        else:
+            self.say(f"  Label Studio  {self.ls.url}  (already running)")
         self.backend = BackendProcess(options.workdir / "backend", self.ls.url,
                                       self.ls.credentials.token, secret=self.secret,
                                       port=_port_or_free(options.backend_port))  # fmt: skip
