@@ -70,7 +70,7 @@ setup: venv model labelstudio browser services
 
 # --- checks -----------------------------------------------------------------------------
 lint: venv
-	$(BIN)/ruff check backend tests bench
+	$(BIN)/ruff check backend tests bench deploy
 
 typecheck: venv
 	$(BIN)/mypy

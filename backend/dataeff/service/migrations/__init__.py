@@ -1,0 +1,1 @@
+"""Alembic migrations of the dataeff store (SQLite and PostgreSQL alike)."""

@@ -1,0 +1,72 @@
+"""The store: the one place that holds dataeff's SQL (SQLAlchemy 2.x Core).
+
+:class:`Store` owns the engine and hands out short transactions; the modules beside it hold
+the statements (``events``, ``projects``, ``pool``) as functions of a connection, so a job can
+apply many changes in one transaction. Schema: ``schema.py``; migrations: Alembic
+(``service/migrations``), run by :meth:`Store.migrate`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine
+
+from dataeff.service.store import events, pool, projects
+from dataeff.service.store.engine import make_engine, migrate, write_transaction
+from dataeff.service.store.events import EventRow
+from dataeff.service.store.fairlock import FairLock
+from dataeff.service.store.pool import TaskRow
+from dataeff.service.store.projects import EstimateRow, ProjectRow
+
+__all__ = ["EstimateRow", "EventRow", "ProjectRow", "Store", "TaskRow", "events", "pool",
+           "projects"]
+
+
+class Store:
+    """Engine + transactions; see the modules ``events``, ``projects`` and ``pool``."""
+
+    def __init__(self, url: str, *, sqlite_synchronous: str = "NORMAL") -> None:
+        self.url = url
+        self.engine: Engine = make_engine(url, sqlite_synchronous=sqlite_synchronous)
+        # SQLite has one writer at a time and its busy handler *sleeps* (backing off to
+        # 100 ms) while it waits, so contending threads starve for seconds. Queue this
+        # process's writers on a FIFO lock instead: the next waiter gets it at each commit.
+        self._write_lock = FairLock() if self.dialect == "sqlite" else None
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def migrate(self) -> None:
+        migrate(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction; keep it short (the webhook path waits on the same lock)."""
+        if self._write_lock is None:
+            with write_transaction(self.engine) as conn:
+                yield conn
+            return
+        with self._write_lock, write_transaction(self.engine) as conn:
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    # --- the two hot paths, as single calls ------------------------------------------------
+    def insert_event(self, project_id: int, action: str, delivery_key: str,
+                     payload: str) -> bool:
+        """The webhook path: one INSERT; ``False`` for a duplicate delivery."""
+        with self.write() as conn:
+            return events.insert_event(conn, project_id, action, delivery_key, payload)
+
+    def get_project(self, project_id: int) -> ProjectRow | None:
+        with self.read() as conn:
+            return projects.get_project(conn, project_id)
