@@ -42,8 +42,9 @@ from dataeff.errors import (
     NotFoundError,
     UnavailableError,
 )
+from dataeff.labelstudio.status import STATUS_CONTROL_PREFIX, is_status_control
 
-STATUS_CONTROL = "dataeff_status"
+STATUS_CONTROL = STATUS_CONTROL_PREFIX  # the default name
 SECRET_HEADER = "X-Dataeff-Secret"
 BACKEND_TITLE = "dataeff"
 UNCERTAINTY_SAMPLING = "Uncertainty sampling"
@@ -69,7 +70,13 @@ _PARAMS: dict[str, tuple[type, Callable[[Any], bool], str]] = {
 
 
 def status_control_xml(to_name: str, name: str = STATUS_CONTROL) -> str:
-    """The status control's XML (``plugin/status-control.xml`` with ``toName`` filled in)."""
+    """The status control's XML (``plugin/status-control.xml`` with ``toName`` filled in).
+
+    ``maxSubmissions="0"`` hides the input box in Label Studio 1.23.2's editor, with or
+    without an estimate, so annotators only ever see dataeff's text (``"1"`` shows an empty
+    input with an *Add* button on tasks that have no prediction yet); ``editable="false"``
+    keeps the pre-filled text read-only.
+    """
     return (
         f'<TextArea name="{name}" toName="{to_name}" rows="2" editable="false" '
         f'maxSubmissions="0" placeholder="dataeff: estimate not available yet"/>'
@@ -87,7 +94,7 @@ def find_status_control(label_config: str) -> str | None:
     """The name of the config's status control (a TextArea named ``dataeff_status*``), if any."""
     for element in _parse(label_config).iter():
         name = element.get("name", "")
-        if name.startswith(STATUS_CONTROL):
+        if is_status_control(name):
             if element.tag != "TextArea":
                 raise ConfigError(f"label config: {name!r} must be a TextArea, not {element.tag}")
             return name
