@@ -31,9 +31,11 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     connect = commands.add_parser(
         "connect",
         help="wire a Label Studio project to a running dataeff backend (idempotent)",
-        description="Register the backend with the project, switch on uncertainty sampling, "
-        "add the status control to the label config, protect the webhook with a secret header "
-        "and store the stop criteria. Running it again updates what changed.",
+        description="Register the backend with the project, serve the least confident tasks "
+        "first (uncertainty sampling; Data Manager tabs sorted by prediction score), add the "
+        "status control to the label config, protect the webhook with a secret header and "
+        "store the stop criteria. Running it again changes only what differs; criteria you "
+        "leave out keep their stored values.",
     )
     connect.add_argument("--ls-url", required=True, help="Label Studio URL, e.g. http://localhost:8080")
     connect.add_argument("--api-key", default=os.environ.get("LABEL_STUDIO_API_KEY"),
