@@ -99,12 +99,16 @@ def run_demo(
         target = options.workdir / stale
         shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
     demo = _Demo(options, out or sys.stdout, label_studio)
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    # Ctrl-C and SIGTERM both end in KeyboardInterrupt, which stops the servers below (a
+    # shell's background job inherits an ignored SIGINT: take it back)
+    previous = {sig: signal.signal(sig, handler) for sig, handler in
+                ((signal.SIGTERM, _on_sigterm), (signal.SIGINT, signal.default_int_handler))}
     try:
         demo.run()
     finally:
         demo.stop()
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 0
 
 
