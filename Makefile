@@ -90,7 +90,7 @@ demo: venv model labelstudio
 up: venv model labelstudio
 	$(BIN)/dataeff demo --keep-running
 
-bench: venv model
+bench: venv model services
 	$(BIN)/python bench/estimator.py
 	$(BIN)/python bench/webhook.py
 	$(BIN)/python bench/scale.py

@@ -15,6 +15,7 @@ import dataclasses
 import json
 import math
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -30,6 +31,8 @@ _ENV_ALIASES = {
     "label_studio_api_key": ("LABEL_STUDIO_API_KEY", "DATAEFF_LABEL_STUDIO_API_KEY"),
 }
 _QUEUES = ("thread", "inline")
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+_QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")   # also part of RQ job ids
 _SYNC_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -54,7 +57,13 @@ class Settings:
     device: str = "auto"
     scorer_factory: str = "dataeff.estimator:load_scorer"   # "module:callable"
     model_version: str = "dataeff-conf-v1"   # /setup answer and every prediction's version
-    queue: str = "thread"                # thread (one resident worker) | inline (tests)
+    queue: str = "thread"                # thread (one resident worker) | inline (tests) |
+                                         # redis://host:6379/0 (RQ; run `dataeff worker`)
+    queue_name: str = "dataeff"          # RQ queue name and Redis key namespace
+    job_timeout_s: int = 3600            # RQ stops a job running longer (then it is re-run)
+    lease_ttl_s: float = 60.0            # a project's lease lapses this long after the last
+    lease_heartbeat_s: float = 10.0      # heartbeat of its job (every lease_heartbeat_s)
+    sweep_interval_s: float = 15.0       # re-enqueue projects with work and no live lease
     http_threads: int = 8
     torch_threads: int = field(default_factory=lambda: max(1, (os.cpu_count() or 2) - 1))
     preload_model: bool = True           # load the default model when the worker starts
@@ -78,6 +87,11 @@ class Settings:
     def database_url(self) -> str:
         """The SQLAlchemy URL in use (``db_url`` or the SQLite file in ``data_dir``)."""
         return self.db_url or f"sqlite:///{self.data_dir / 'dataeff.sqlite3'}"
+
+    @property
+    def queue_url(self) -> str | None:
+        """The Redis URL when ``queue`` names one (RQ workers run the jobs), else ``None``."""
+        return self.queue if self.queue.startswith(_REDIS_SCHEMES) else None
 
     @property
     def basic_auth_enabled(self) -> bool:
@@ -132,13 +146,22 @@ class Settings:
     def validate(self) -> None:
         """Raise :class:`ConfigError` naming the first inconsistent field."""
         _check(1 <= self.port <= 65535, "port", self.port, "must be in 1..65535")
-        _check(self.queue in _QUEUES, "queue", self.queue, f"must be one of {list(_QUEUES)}")
+        _check(self.queue in _QUEUES or self.queue_url is not None, "queue",
+               _redact(self.queue), f"must be one of {list(_QUEUES)} or a Redis URL "
+               "(redis://host:6379/0, rediss://..., unix://...)")
+        _check(_QUEUE_NAME.fullmatch(self.queue_name) is not None, "queue_name",
+               self.queue_name, "must be 1-64 letters, digits, '_' or '-'")
+        for name in ("lease_ttl_s", "lease_heartbeat_s", "sweep_interval_s"):
+            _check(getattr(self, name) > 0, name, getattr(self, name), "must be > 0")
+        _check(self.lease_heartbeat_s * 2 <= self.lease_ttl_s, "lease_heartbeat_s",
+               self.lease_heartbeat_s, f"must be at most half of lease_ttl_s "
+               f"({self.lease_ttl_s}), so one missed heartbeat does not lose the lease")
         _check(self.sqlite_synchronous in _SYNC_MODES, "sqlite_synchronous",
                self.sqlite_synchronous, f"must be one of {list(_SYNC_MODES)}")
         _check(self.log_level in _LOG_LEVELS, "log_level", self.log_level,
                f"must be one of {list(_LOG_LEVELS)}")
         for name in ("http_threads", "torch_threads", "confidence_batch_size",
-                     "max_body_bytes"):
+                     "max_body_bytes", "job_timeout_s"):
             _check(getattr(self, name) >= 1, name, getattr(self, name), "must be >= 1")
         for name in ("coalesce_s", "runner_start_delay_s", "confidence_budget_s",
                      "reconcile_interval_s", "event_retention_s", "status_refresh_tasks"):
@@ -168,7 +191,7 @@ class Settings:
             value = getattr(self, f.name)
             if f.name in {"label_studio_api_key", "basic_auth_pass", "webhook_secret"}:
                 value = None if value is None else "***"
-            elif f.name == "db_url" and value is not None:
+            elif f.name in {"db_url", "queue"} and value is not None:
                 value = _redact(value)
             elif isinstance(value, Path):
                 value = str(value)

@@ -1,4 +1,5 @@
-"""`dataeff serve` (the ML backend) and `dataeff db upgrade` (migrate the store)."""
+"""`dataeff serve` (the ML backend), `dataeff worker` (an RQ worker with the model resident),
+`dataeff db upgrade` (migrate the store) and `dataeff config` (the effective settings)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,18 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     serve.add_argument("--config", help="TOML, JSON or YAML settings file (DATAEFF_CONFIG)")
     serve.set_defaults(handler=_serve)
 
+    worker = commands.add_parser(
+        "worker", help="run re-estimation jobs from the Redis queue (model loaded once)",
+        description="Run an RQ worker on DATAEFF_QUEUE=redis://...: it loads the model before "
+                    "taking jobs and keeps it resident. Run one per GPU, choosing it with "
+                    "CUDA_VISIBLE_DEVICES. SIGTERM finishes the current job, then exits.")
+    worker.add_argument("--config", help="TOML, JSON or YAML settings file (DATAEFF_CONFIG)")
+    worker.add_argument("--burst", action="store_true",
+                        help="exit once the queue is empty instead of waiting for jobs")
+    worker.add_argument("--max-jobs", type=_positive_int, metavar="N",
+                        help="exit after N jobs")
+    worker.set_defaults(handler=_worker)
+
     db = commands.add_parser("db", help="manage the dataeff store")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     upgrade = db_commands.add_parser("upgrade", help="apply the store's migrations")
@@ -40,16 +53,39 @@ def _serve(args: argparse.Namespace) -> int:
     return serve(settings)
 
 
+def _worker(args: argparse.Namespace) -> int:
+    from dataeff.service.server import configure_logging
+    from dataeff.service.worker import run_worker
+
+    settings = Settings.load(args.config)
+    configure_logging(settings.log_level)
+    return run_worker(settings, burst=args.burst, max_jobs=args.max_jobs)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
 def _upgrade(args: argparse.Namespace) -> int:
     from dataeff.service.store import Store
     from dataeff.service.store.engine import current_revision
 
     settings = Settings.load(args.config)
     store = Store(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
-    store.migrate()
-    emit([{"database": settings.public()["database_url"],
-           "revision": current_revision(store.engine)}], args.format)
-    store.dispose()
+    try:
+        before = current_revision(store.engine)
+        store.migrate()
+        after = current_revision(store.engine)
+    finally:
+        store.dispose()
+    emit([{"database": settings.public()["database_url"], "from_revision": before,
+           "revision": after, "changed": before != after}], args.format)
     return 0
 
 

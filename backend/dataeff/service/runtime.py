@@ -5,6 +5,11 @@ store, metrics, scorer pool, Label Studio gateway, job context, queue and the re
 become idle; projects with pending events get a job; with Label Studio configured every
 known project is reconciled) and starts the worker. The webhook path uses only
 :meth:`Runtime.accept` (one INSERT + a wake-up).
+
+With a Redis queue (``DATAEFF_QUEUE=redis://...``) this process only enqueues: `dataeff
+worker` processes run the jobs under per-project leases, nothing here loads a model, and a
+:class:`~dataeff.service.sweeper.Sweeper` re-enqueues from the store what needs a job (crash
+recovery is the sweeper's, since other processes may be mid-job).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dataeff.labelstudio.gateway import LabelStudioGateway, SdkGateway
 from dataeff.labelstudio.mapping import config_hash
@@ -24,8 +29,11 @@ from dataeff.service.metrics import Metrics
 from dataeff.service.params import ProjectParams
 from dataeff.service.queue import InlineQueue, JobQueue, ThreadQueue
 from dataeff.service.scorers import ScorerFactory, ScorerPool, import_factory
-from dataeff.service.store import Store, events, projects
+from dataeff.service.store import Store, events, leases, projects
 from dataeff.settings import Settings
+
+if TYPE_CHECKING:
+    from dataeff.service.sweeper import Sweeper
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +63,16 @@ class Runtime:
         self.gateway = gateway_factory(settings)
         self.context = JobContext(settings, self.store, self.scorers, self.gateway, self.metrics)
         self.queue: JobQueue
-        if settings.queue == "inline":
+        self.sweeper: Sweeper | None = None
+        if settings.queue_url is not None:
+            from dataeff.service.rqueue import RedisQueue
+            from dataeff.service.sweeper import GRACE_MARGIN_S, Sweeper
+
+            redis_queue = RedisQueue.from_settings(settings)
+            self.queue = redis_queue
+            self.sweeper = Sweeper(self.store, redis_queue, interval_s=settings.sweep_interval_s,
+                                   grace_s=settings.coalesce_s + GRACE_MARGIN_S)
+        elif settings.queue == "inline":
             self.queue = InlineQueue(self.run_job)
         else:
             self.queue = ThreadQueue(self.run_job, coalesce_s=settings.coalesce_s,
@@ -74,17 +91,13 @@ class Runtime:
             return
         if self.settings.db_auto_migrate:
             self.store.migrate()
-        with self.store.write() as conn:
-            stale = projects.reset_running(conn)
-            pending = events.pending_project_ids(conn)
+        if self.sweeper is None:
+            self._recover()
+        else:
+            self._sweep_now()
+            self.sweeper.start()
+        with self.store.read() as conn:
             known = projects.project_ids(conn)
-        if stale:
-            log.info("recovered %d project(s) left running by a previous process", stale)
-        for pid in pending:
-            self.queue.enqueue(pid)
-        if pending:
-            log.info("queued %d project(s) with events pending from before the start",
-                     len(pending))
         if self.gateway is not None and known:
             self.request_reconcile(known, "startup")
         self.queue.start()
@@ -95,14 +108,42 @@ class Runtime:
         self.started = True
         log.info("dataeff runtime started: store %s, queue %s, Label Studio %s",
                  self.store.engine.url.render_as_string(hide_password=True),
-                 self.settings.queue, self.settings.label_studio_url or "not configured")
+                 self.settings.public()["queue"],
+                 self.settings.label_studio_url or "not configured")
 
     def stop(self, timeout_s: float = 30.0) -> None:
         self._stop.set()
+        if self.sweeper is not None:
+            self.sweeper.stop()
         self.queue.stop(timeout_s)
         self.store.dispose()
         self.started = False
         log.info("dataeff runtime stopped")
+
+    def _recover(self) -> None:
+        """In-process queue: this process is the only runner, so 'running' is stale."""
+        with self.store.write() as conn:
+            stale = projects.reset_running(conn)
+            pending = events.pending_project_ids(conn)
+        if stale:
+            log.info("recovered %d project(s) left running by a previous process", stale)
+        for pid in pending:
+            self.queue.enqueue(pid)
+        if pending:
+            log.info("queued %d project(s) with events pending from before the start",
+                     len(pending))
+
+    def _sweep_now(self) -> None:
+        """Redis queue: enqueue what the store says needs a job (Redis may be down: the
+        periodic sweep retries)."""
+        from redis.exceptions import RedisError
+
+        assert self.sweeper is not None
+        try:
+            self.sweeper.sweep(grace_s=0.0)
+        except RedisError as error:
+            log.warning("queue unreachable at start (%s); the sweeper retries every %.0f s",
+                        error, self.settings.sweep_interval_s)
 
     def _preload(self) -> None:
         self.scorers.get(None)
@@ -148,8 +189,13 @@ class Runtime:
         return True
 
     def state(self, project_id: int, job_state: str) -> str:
-        """idle | queued | running for the estimate API."""
-        if job_state == "running":
+        """idle | queued | running for the estimate API (with RQ workers: running = a job
+        holds the project's lease, so a killed worker's project does not stay 'running')."""
+        if self.sweeper is not None:
+            with self.store.read() as conn:
+                if leases.is_live(conn, project_id):
+                    return "running"
+        elif job_state == "running":
             return "running"
         if self.queue.is_pending(project_id):
             return "queued"
@@ -164,6 +210,16 @@ class Runtime:
         if isinstance(self.queue, ThreadQueue):
             return self.queue.wait_idle(timeout_s)
         deadline = time.monotonic() + timeout_s
-        while self.queue.depth() and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
+            if self._idle():
+                return True
             time.sleep(0.05)
-        return self.queue.depth() == 0
+        return self._idle()
+
+    def _idle(self) -> bool:
+        """Nothing waiting, running or pending (for queues run by other processes)."""
+        if self.queue.depth():
+            return False
+        with self.store.read() as conn:
+            return (not events.pending_project_ids(conn) and leases.live_count(conn) == 0
+                    and not leases.needing_jobs(conn, time.time()))

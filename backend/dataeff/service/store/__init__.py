@@ -1,8 +1,8 @@
 """The store: the one place that holds dataeff's SQL (SQLAlchemy 2.x Core).
 
 :class:`Store` owns the engine and hands out short transactions; the modules beside it hold
-the statements (``events``, ``projects``, ``pool``) as functions of a connection, so a job can
-apply many changes in one transaction. Schema: ``schema.py``; migrations: Alembic
+the statements (``events``, ``projects``, ``pool``, ``leases``) as functions of a connection,
+so a job can apply many changes in one transaction. Schema: ``schema.py``; migrations: Alembic
 (``service/migrations``), run by :meth:`Store.migrate`.
 """
 
@@ -13,15 +13,15 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine
 
-from dataeff.service.store import events, pool, projects
+from dataeff.service.store import events, leases, pool, projects
 from dataeff.service.store.engine import make_engine, migrate, write_transaction
 from dataeff.service.store.events import EventRow
 from dataeff.service.store.fairlock import FairLock
 from dataeff.service.store.pool import TaskRow
 from dataeff.service.store.projects import EstimateRow, ProjectRow
 
-__all__ = ["EstimateRow", "EventRow", "ProjectRow", "Store", "TaskRow", "events", "pool",
-           "projects"]
+__all__ = ["EstimateRow", "EventRow", "ProjectRow", "Store", "TaskRow", "events", "leases",
+           "pool", "projects"]
 
 
 class Store:

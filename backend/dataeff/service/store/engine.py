@@ -73,14 +73,30 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 _migrate_lock = threading.Lock()
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (idempotent)."""
-    from alembic import command
+def _alembic_config() -> Any:
     from alembic.config import Config
 
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head_revision() -> str:
+    """The newest Alembic revision of the code (what :func:`migrate` brings a database to)."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return str(head)
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` (default the newest; idempotent). Existing rows are
+    kept: every revision only adds (tests upgrade populated databases)."""
+    from alembic import command
+
     with _migrate_lock:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
+        config = _alembic_config()
         try:
             with engine.connect() as conn:
                 if conn.dialect.name == "postgresql":
@@ -88,7 +104,7 @@ def migrate(engine: Engine) -> None:
                     conn.commit()
                 try:
                     config.attributes["connection"] = conn
-                    command.upgrade(config, "head")
+                    command.upgrade(config, revision)
                     conn.commit()
                 finally:
                     if conn.dialect.name == "postgresql":
@@ -105,6 +121,11 @@ def current_revision(engine: Engine) -> str | None:
     """The Alembic revision the database is at (``None`` before the first migration)."""
     from alembic.runtime.migration import MigrationContext
 
-    with engine.connect() as conn:
-        rev: str | None = MigrationContext.configure(conn).get_current_revision()
-        return rev
+    try:
+        with engine.connect() as conn:
+            rev: str | None = MigrationContext.configure(conn).get_current_revision()
+            return rev
+    except SQLAlchemyError as error:
+        cause = getattr(error, "orig", None) or error
+        raise UnavailableError(f"database {engine.url!r}: cannot read its revision: "
+                               f"{error.__class__.__name__}: {cause}") from None

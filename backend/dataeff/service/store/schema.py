@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 metadata = MetaData()
@@ -87,6 +88,10 @@ events = Table(
     Column("processed_at", Float, nullable=True),
     Column("error", Text, nullable=True),
     Index("ix_events_pending", "project_id", "processed_at"),
+    # partial: only unprocessed rows, so the sweeper's scan stays small as the log grows
+    Index("ix_events_unprocessed", "project_id", "received_at",
+          postgresql_where=text("processed_at IS NULL"),
+          sqlite_where=text("processed_at IS NULL")),
 )
 
 estimates = Table(
@@ -98,4 +103,19 @@ estimates = Table(
     Column("annotated", Integer, nullable=False),
     Column("body", Text, nullable=False),
     Index("ix_estimates_project", "project_id", "id"),
+)
+
+# One row per project that ever ran a leased job (RQ workers): the job holding the lease is the
+# only one running the project. ``expires_at`` is on the database clock (Unix s); NULL means
+# released. ``runs`` counts leased jobs, ``takeovers`` leases taken over after they lapsed
+# (a worker died or stalled mid-job).
+project_leases = Table(
+    "project_leases", metadata,
+    Column("project_id", Integer, primary_key=True, autoincrement=False),
+    Column("owner", String(200), nullable=False),
+    Column("expires_at", Float, nullable=True),
+    Column("acquired_at", Float, nullable=False),
+    Column("runs", Integer, nullable=False, server_default="0"),
+    Column("takeovers", Integer, nullable=False, server_default="0"),
+    Index("ix_project_leases_expires", "expires_at"),
 )
