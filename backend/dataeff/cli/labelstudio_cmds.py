@@ -59,8 +59,8 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         description="Start a local Label Studio and `dataeff serve`, create a demo project, "
         "label it in the order Label Studio serves and print the estimate after each batch.",
     )
-    demo.add_argument("--task", default="boolean_expressions", choices=sorted(KINDS),
-                      help="demo task generator (default boolean_expressions)")
+    demo.add_argument("--task", default="object_counting", choices=sorted(KINDS),
+                      help="demo task generator (default object_counting)")
     demo.add_argument("--pool", type=int, default=100, help="tasks in the project (default 100)")
     demo.add_argument("--min-examples", type=int, default=10,
                       help="low-confidence examples before the first estimate (default 10)")

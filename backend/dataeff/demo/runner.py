@@ -44,7 +44,7 @@ class DemoOptions:
     ``min_examples + 4 * batch``; with ``keep_running``: ``min_examples``, so the browser
     shows a first estimate and most tasks are left to label by hand)."""
 
-    task: str = "boolean_expressions"
+    task: str = "object_counting"
     pool: int = 100
     min_examples: int = 10
     batch: int = 5
