@@ -25,6 +25,7 @@ help:
 	@echo "make demo   - start Label Studio + dataeff, label a demo project, print estimates"
 	@echo "make test   - set everything up, then ruff, mypy and the whole test suite"
 	@echo "make up     - start both servers and keep them running with the demo project"
+	@echo "              (Label Studio on :8080, dataeff on :9090 when free)"
 	@echo "make bench  - run the benchmarks in bench/ (JSON + table)"
 
 # --- environments -----------------------------------------------------------------------
@@ -46,15 +47,21 @@ $(MODEL): $(STAMP)
 
 model: $(MODEL)
 
+# Label Studio in its own venv (it pins Django and its own dependency set); the e2e tests,
+# the demo and `make up` start it from there (dataeff.labelstudio.localserver)
 $(STAMP_LS):
 	test -x $(VENV_LS)/bin/python || $(PYTHON) -m venv $(VENV_LS)
 	$(VENV_LS)/bin/pip install -q label-studio==1.23.2 label-studio-sdk==2.1.2
+	# check the pin without starting anything (`label-studio version` migrates a database)
+	$(VENV_LS)/bin/python -c "import label_studio as ls; assert ls.__version__ == '1.23.2', ls.__version__"
 	touch $@
 
 labelstudio: $(STAMP_LS)
 
+# headless Chromium + chromedriver from Debian for the browser test (no browser downloads)
 browser:
 	scripts/ensure-apt.sh chromium chromium-driver
+	/usr/bin/chromedriver --version
 
 services:
 	scripts/ensure-services.sh
@@ -75,10 +82,12 @@ test-fast: venv
 	$(BIN)/pytest -m "not slow and not e2e and not browser and not integration"
 
 # --- running ----------------------------------------------------------------------------
-demo: setup
+# the demo runs on embedded defaults (SQLite, in-process queue, SmolLM2 on CPU): no
+# PostgreSQL, Redis or browser needed; output in demo-output/
+demo: venv model labelstudio
 	$(BIN)/dataeff demo
 
-up: setup
+up: venv model labelstudio
 	$(BIN)/dataeff demo --keep-running
 
 bench: venv model services

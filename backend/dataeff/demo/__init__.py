@@ -1,0 +1,1 @@
+"""dataeff.demo: demo task generators, the guided demo and its plot."""
