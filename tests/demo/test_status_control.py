@@ -1,4 +1,5 @@
-"""The pure parts of `dataeff connect`: label-config editing and parameter checks."""
+"""The pure parts of `dataeff connect`: the status control (label-config editing) and
+parameter checks."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from pathlib import Path
 import pytest
 
 from dataeff.errors import ConfigError, InvalidInputError
-from dataeff.labelstudio.connect import (
+from dataeff.labelstudio.connect import validate_params
+from dataeff.labelstudio.status import (
+    StatusControl,
     add_status_control,
     find_status_control,
     first_text_object,
     status_control_xml,
-    validate_params,
 )
 
 PLUGIN = Path(__file__).resolve().parents[2] / "plugin"
@@ -43,7 +45,7 @@ def test_adding_is_idempotent_and_respects_a_custom_status_control() -> None:
     assert add_status_control(once) == once
     custom = CONFIG.replace("</View>", '<TextArea name="dataeff_status_v2" toName="title"/></View>')
     assert add_status_control(custom) == custom
-    assert find_status_control(custom) == "dataeff_status_v2"
+    assert find_status_control(custom) == StatusControl("dataeff_status_v2", "title")
     assert find_status_control(CONFIG) is None
 
 
@@ -60,10 +62,22 @@ def test_bad_configs_are_refused_with_a_reason(config: str, message: str) -> Non
         add_status_control(config)
 
 
-def test_a_status_name_on_the_wrong_tag_is_a_config_error() -> None:
-    config = "<View><Text name='t' value='$t'/><Choices name='dataeff_status' toName='t'/></View>"
-    with pytest.raises(ConfigError, match="'dataeff_status' must be a TextArea, not Choices"):
-        find_status_control(config)
+@pytest.mark.parametrize(
+    ("element", "message"),
+    [
+        ("<Choices name='dataeff_status' toName='t'/>",
+         "'dataeff_status' must be a TextArea, not Choices"),
+        ("<TextArea name='dataeff_status_2'/>", "the TextArea 'dataeff_status_2' has no toName"),
+    ],
+)
+def test_a_misconfigured_status_control_is_a_config_error_when_connecting(
+    element: str, message: str
+) -> None:
+    # behind a well-formed status control too: every dataeff_status* element is checked
+    good = status_control_xml("t")
+    config = f"<View><Text name='t' value='$t'/>{good}{element}</View>"
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        add_status_control(config)  # what `dataeff connect` calls
 
 
 def test_plugin_snippet_is_what_connect_inserts() -> None:
@@ -71,7 +85,7 @@ def test_plugin_snippet_is_what_connect_inserts() -> None:
     body = re.sub(r"<!--.*?-->", "", snippet, flags=re.S).strip()
     assert body == status_control_xml("text")
     example = (PLUGIN / "example-config.xml").read_text()
-    assert find_status_control(example) == "dataeff_status"
+    assert find_status_control(example) == StatusControl("dataeff_status", "text")
     assert first_text_object(example) == "text"
 
 

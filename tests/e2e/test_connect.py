@@ -11,8 +11,9 @@ import pytest
 from label_studio_sdk import LabelStudio
 
 from dataeff.cli import main
-from dataeff.labelstudio.connect import SECRET_HEADER, STATUS_CONTROL, connect
+from dataeff.labelstudio.connect import SECRET_HEADER, connect
 from dataeff.labelstudio.localserver import LocalLabelStudio, free_port
+from dataeff.labelstudio.status import STATUS_CONTROL_PREFIX
 
 from .fake_backend import MODEL_VERSION, FakeBackend
 from .polling import wait_for
@@ -70,7 +71,7 @@ def test_connect_wires_the_project(
     stored = ls_client.projects.get(id=project)
     assert stored.sampling == "Uncertainty sampling"
     assert stored.model_version == MODEL_VERSION
-    assert f'name="{STATUS_CONTROL}" toName="review"' in str(stored.label_config)
+    assert f'name="{STATUS_CONTROL_PREFIX}" toName="review"' in str(stored.label_config)
     assert '<Choice value="Negative"/>' in str(stored.label_config)
     (view,) = ls_client.views.list(project=project)
     assert view.data["ordering"] == ["tasks:predictions_score"]

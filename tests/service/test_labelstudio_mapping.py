@@ -6,13 +6,8 @@ import pytest
 from lsdata import XML
 
 from dataeff.errors import ConfigError, InvalidInputError
-from dataeff.labelstudio.mapping import (
-    answer_from_result,
-    example_for_task,
-    find_status_control,
-    map_label_config,
-)
-from dataeff.labelstudio.status import instruction_block, merge_instruction
+from dataeff.labelstudio.mapping import answer_from_result, example_for_task, map_label_config
+from dataeff.labelstudio.status import find_status_control, instruction_block, merge_instruction
 
 TEXT = '<Text name="text" value="$text"/>'
 
@@ -100,7 +95,14 @@ def test_examples_from_task_data() -> None:
 def test_status_control_found_only_by_prefix() -> None:
     assert find_status_control(XML) is not None
     assert find_status_control(XML.replace("dataeff_status", "notes")) is None
-    assert find_status_control("<View") is None
+    with pytest.raises(InvalidInputError, match="label config is not valid XML"):
+        find_status_control("<View")
+
+
+def test_a_status_name_on_a_non_textarea_fails_the_mapping_with_its_name() -> None:
+    bad = XML.replace("</View>", '<Choices name="dataeff_status_x" toName="text"/></View>')
+    with pytest.raises(ConfigError, match="'dataeff_status_x' must be a TextArea, not Choices"):
+        map_label_config(bad)
 
 
 def test_merge_instruction_keeps_the_managers_text_and_is_idempotent() -> None:

@@ -97,6 +97,16 @@ def test_predict_without_status_control_returns_empty_results(client: FlaskClien
     assert [r["result"] for r in results] == [[], []]
 
 
+def test_predict_with_a_misconfigured_status_control_names_it_with_422(
+        client: FlaskClient) -> None:
+    body = payload("predict")
+    body["label_config"] = XML.replace('<TextArea name="dataeff_status"',
+                                       '<Choices name="dataeff_status"', 1)
+    answer = client.post("/predict", json=body)
+    assert answer.status_code == 422, answer.json
+    assert "'dataeff_status' must be a TextArea, not Choices" in str(answer.json)
+
+
 @pytest.mark.parametrize("name", ["annotation_created", "annotation_updated",
                                   "annotations_created", "annotations_deleted",
                                   "tasks_created", "tasks_deleted", "start_training",

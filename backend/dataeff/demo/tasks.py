@@ -15,7 +15,7 @@ from xml.sax.saxutils import quoteattr
 from dataeff.demo import generators
 from dataeff.errors import InvalidInputError, NotFoundError
 from dataeff.estimator.spec import Example, TaskSpec
-from dataeff.labelstudio.connect import add_status_control
+from dataeff.labelstudio.status import add_status_control
 
 TEXT_FIELD = "text"
 ANSWER_CONTROL = "answer"

@@ -4,7 +4,8 @@ Steps (each idempotent, so running it twice leaves the same state; LS §3, §5):
 
 1. check Label Studio (URL, token, project) and the backend's ``/health``;
 2. add the status control (a ``TextArea`` named ``dataeff_status``, bound to the first
-   ``Text`` object; see ``plugin/status-control.xml``) to the label config when missing;
+   ``Text`` object; :func:`dataeff.labelstudio.status.add_status_control`) to the label
+   config when missing; a ``dataeff_status*`` element that is not a TextArea is refused;
 3. register the backend (``ml.create``) or update the one already registered at that URL; its
    ``extra_params`` carry the stop criteria, which Label Studio passes to the backend's
    ``/setup``; given keys replace stored ones, other stored keys stay;
@@ -25,8 +26,6 @@ Steps (each idempotent, so running it twice leaves the same state; LS §3, §5):
 
 from __future__ import annotations
 
-import re
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
@@ -42,9 +41,8 @@ from dataeff.errors import (
     NotFoundError,
     UnavailableError,
 )
-from dataeff.labelstudio.status import STATUS_CONTROL_PREFIX, is_status_control
+from dataeff.labelstudio.status import add_status_control, find_status_control
 
-STATUS_CONTROL = STATUS_CONTROL_PREFIX  # the default name
 SECRET_HEADER = "X-Dataeff-Secret"
 BACKEND_TITLE = "dataeff"
 UNCERTAINTY_SAMPLING = "Uncertainty sampling"
@@ -66,63 +64,7 @@ _PARAMS: dict[str, tuple[type, Callable[[Any], bool], str]] = {
 }
 
 
-# --- label config ---------------------------------------------------------------------------
-
-
-def status_control_xml(to_name: str, name: str = STATUS_CONTROL) -> str:
-    """The status control's XML (``plugin/status-control.xml`` with ``toName`` filled in).
-
-    ``maxSubmissions="0"`` hides the input box in Label Studio 1.23.2's editor, with or
-    without an estimate, so annotators only ever see dataeff's text (``"1"`` shows an empty
-    input with an *Add* button on tasks that have no prediction yet); ``editable="false"``
-    keeps the pre-filled text read-only.
-    """
-    return (
-        f'<TextArea name="{name}" toName="{to_name}" rows="2" editable="false" '
-        f'maxSubmissions="0" placeholder="dataeff: estimate not available yet"/>'
-    )
-
-
-def _parse(label_config: str) -> ET.Element:
-    try:
-        return ET.fromstring(label_config)
-    except ET.ParseError as error:
-        raise InvalidInputError(f"label config is not valid XML: {error}") from error
-
-
-def find_status_control(label_config: str) -> str | None:
-    """The name of the config's status control (a TextArea named ``dataeff_status*``), if any."""
-    for element in _parse(label_config).iter():
-        name = element.get("name", "")
-        if is_status_control(name):
-            if element.tag != "TextArea":
-                raise ConfigError(f"label config: {name!r} must be a TextArea, not {element.tag}")
-            return name
-    return None
-
-
-def first_text_object(label_config: str) -> str:
-    """The ``name`` of the first ``<Text>`` object: what the status control is bound to."""
-    for element in _parse(label_config).iter("Text"):
-        if element.get("name"):
-            return str(element.get("name"))
-    raise InvalidInputError("label config has no <Text name=...> object to attach the status to")
-
-
-def add_status_control(label_config: str) -> str:
-    """``label_config`` with the status control added at the top of the root ``<View>``;
-    unchanged when it already has one. Only inserts text: the rest stays byte for byte."""
-    if find_status_control(label_config) is not None:
-        return label_config
-    root = _parse(label_config)
-    if root.tag != "View":
-        raise InvalidInputError(f"label config: the root element must be <View>, not <{root.tag}>")
-    opening = re.search(r"<View\b[^>]*?(/?)>", label_config)
-    if opening is None or opening.group(1):
-        raise InvalidInputError("label config: the root <View> is empty")
-    snippet = status_control_xml(first_text_object(label_config))
-    at = opening.end()
-    return f"{label_config[:at]}\n  {snippet}{label_config[at:]}"
+# --- parameters -----------------------------------------------------------------------------
 
 
 def validate_params(params: Mapping[str, object]) -> dict[str, object]:
@@ -249,7 +191,8 @@ def connect(
         ls.call("adding the status control", ls.api.projects.update, id=project,
                 label_config=with_status)  # fmt: skip
         changed.append("label_config")
-    status_name = find_status_control(with_status) or STATUS_CONTROL
+    status = find_status_control(with_status)
+    assert status is not None  # add_status_control added one or found one
 
     backend_id, merged = _ensure_backend(ls, project, backend_url, wanted, changed)
     backend = ls.call("reading the ML backend", ls.api.ml.get, id=backend_id)
@@ -279,7 +222,7 @@ def connect(
     if sync:
         ls.call("asking the backend to sync (Start Training)", ls.api.ml.train, id=backend_id)
     changed = list(dict.fromkeys(changed))
-    return ConnectResult(project, backend_id, version, webhook_id, status_name, merged, changed,
+    return ConnectResult(project, backend_id, version, webhook_id, status.name, merged, changed,
                          sync)  # fmt: skip
 
 

@@ -15,12 +15,11 @@ import json
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from dataeff.errors import ConfigError, InvalidInputError
 from dataeff.estimator.spec import Example, TaskSpec
-from dataeff.labelstudio.status import StatusControl, is_status_control
+from dataeff.labelstudio.status import StatusControl, find_status_control, is_status_control
 
 #: control tag -> region type of its results
 SUPPORTED_CONTROLS = {"Choices": "choices", "TextArea": "textarea", "Labels": "labels",
@@ -107,21 +106,6 @@ def map_label_config(xml: str, *, control: str | None = None,
     choices = target.labels if target.kind == "choices" and not target.multiple else None
     spec = TaskSpec(text, tuple(fields), choices or None)
     return ProjectMapping(spec, target, find_status_control(xml), config_hash(xml))
-
-
-@lru_cache(maxsize=64)
-def find_status_control(xml: str) -> StatusControl | None:
-    """dataeff's status TextArea in ``xml`` (name starting ``dataeff_status``), if any."""
-    try:
-        root = ET.fromstring(xml)
-    except ET.ParseError:
-        return None
-    for element in root.iter("TextArea"):
-        name = element.get("name", "")
-        to_name = element.get("toName", "")
-        if is_status_control(name) and to_name:
-            return StatusControl(name, to_name.split(",")[0])
-    return None
 
 
 def example_for_task(mapping: ProjectMapping, task_id: int, data: Mapping[str, Any],
