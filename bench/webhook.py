@@ -42,9 +42,9 @@ def heavy_scorer(model: str | None = None, **_: Any) -> Any:
     """Scorer factory for the server process (``DATAEFF_SCORER_FACTORY=webhook:heavy_scorer``)."""
     import os
 
-    from fakes import NumpyScorer
+    from fakes import SlowFakeScorer
 
-    return NumpyScorer(work=int(os.environ.get("BENCH_WORK", "12")))
+    return SlowFakeScorer(work=int(os.environ.get("BENCH_WORK", "12")))
 
 
 def _post_all(url_port: int, bodies: list[bytes], clients: int, rate: float) -> list[float]:

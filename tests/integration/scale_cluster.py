@@ -4,8 +4,9 @@ and under its own Redis queue name (both removed afterwards).
 
 Missing services fail with a message naming them (``CI=true`` or not): a skipped test is not
 a passing test. Scorer: :func:`make_scorer` (``DATAEFF_SCORER_FACTORY=scale_cluster:make_scorer``),
-the deterministic numpy fake, slowed by ``SCALE_SCORER_DELAY_S`` per example, and logging
-the pid of every process that builds one to ``SCALE_SCORER_LOG`` (a model load).
+the deterministic numpy fake (``fakes.SlowFakeScorer``), slowed by ``SCALE_SCORER_DELAY_S``
+and ``SCALE_SCORER_WORK`` per example, and logging the pid of every process that builds one
+to ``SCALE_SCORER_LOG`` (a model load).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "service")]
 
-from fakes import NumpyScorer  # noqa: E402
+from fakes import SlowFakeScorer  # noqa: E402
 from service_process import ROOT, SERVICE_TESTS, ServiceProcess  # noqa: E402
 
 PG_URL = os.environ.get("DATAEFF_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -36,14 +37,14 @@ class ServiceMissing(RuntimeError):
     """PostgreSQL or Redis is not reachable (tests turn this into a failure)."""
 
 
-def make_scorer(model: str | None = None, **_: Any) -> NumpyScorer:
+def make_scorer(model: str | None = None, **_: Any) -> SlowFakeScorer:
     """Scorer factory for the subprocesses (the ``load_scorer`` signature)."""
     log = os.environ.get("SCALE_SCORER_LOG")
     if log:
         with open(log, "a") as out:
             out.write(f"{os.getpid()}\n")
-    return NumpyScorer(delay_s=float(os.environ.get("SCALE_SCORER_DELAY_S", "0")),
-                       work=int(os.environ.get("SCALE_SCORER_WORK", "0")))
+    return SlowFakeScorer(delay_s=float(os.environ.get("SCALE_SCORER_DELAY_S", "0")),
+                          work=int(os.environ.get("SCALE_SCORER_WORK", "0")))
 
 
 @contextmanager

@@ -25,9 +25,9 @@ from dataeff.service.store import Store, events, leases
 
 pytestmark = pytest.mark.integration
 
-from fakes import NumpyScorer  # noqa: E402  (scale_cluster put tests/service on the path)
-from lsdata import XML, annotation, annotation_event, task_text  # noqa: E402
+from lsdata import XML, annotation, annotation_event, task_text  # noqa: E402  (scale_cluster put tests/service on the path)
 
+from dataeff.estimator.fake import FakeScorer  # noqa: E402
 from dataeff.service.app import create_app  # noqa: E402
 from dataeff.settings import Settings  # noqa: E402
 
@@ -120,7 +120,7 @@ def _wait_done(store: Store, pids: list[int], timeout_s: float = 60.0) -> None:
 def _from_scratch(tmp: Path, pids: list[int]) -> dict[int, dict[str, Any]]:
     """Each project's estimate from its events alone, in one process, inline queue."""
     settings = Settings.load(env={}, overrides={"data_dir": str(tmp), "queue": "inline"})
-    app = create_app(settings, scorer_factory=lambda *a, **k: NumpyScorer(),
+    app = create_app(settings, scorer_factory=lambda *a, **k: FakeScorer(),
                      gateway_factory=lambda s: None)
     client = app.test_client()
     try:

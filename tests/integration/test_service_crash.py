@@ -12,10 +12,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "service"))
 
-from fakes import NumpyScorer
 from lsdata import XML, annotation, annotation_event, task_text
 from service_process import ServiceProcess
 
+from dataeff.estimator.fake import FakeScorer
 from dataeff.service.app import create_app
 from dataeff.settings import Settings
 
@@ -40,7 +40,7 @@ def _events() -> list[dict[str, Any]]:
 def _from_scratch(tmp_path: Path) -> dict[str, Any]:
     settings = Settings.load(env={}, overrides={"data_dir": str(tmp_path / "scratch"),
                                                 "queue": "inline"})
-    app = create_app(settings, scorer_factory=lambda *a, **k: NumpyScorer(),
+    app = create_app(settings, scorer_factory=lambda *a, **k: FakeScorer(),
                      gateway_factory=lambda s: None)
     client = app.test_client()
     client.post("/setup", json={"project": "1.1", "schema": XML, "extra_params": PARAMS})

@@ -17,9 +17,9 @@ from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "service"))
 
-from fakes import NumpyScorer
 from lsdata import XML, annotation, annotation_event, task_text
 
+from dataeff.estimator.fake import FakeScorer
 from dataeff.service.app import create_app
 from dataeff.service.store import Store
 from dataeff.service.store.schema import metadata
@@ -63,7 +63,7 @@ def test_migrations_and_events_on_postgres(pg_url: str) -> None:
 def test_a_job_runs_on_postgres(pg_url: str, tmp_path: Path) -> None:
     settings = Settings.load(env={}, overrides={"db_url": pg_url, "queue": "inline",
                                                 "data_dir": str(tmp_path)})
-    app = create_app(settings, scorer_factory=lambda *a, **k: NumpyScorer(),
+    app = create_app(settings, scorer_factory=lambda *a, **k: FakeScorer(),
                      gateway_factory=lambda s: None)
     client, runtime = app.test_client(), app.extensions["dataeff"]
     try:

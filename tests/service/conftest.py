@@ -1,6 +1,6 @@
 """Fixtures for the service tests: settings on a temporary SQLite store, the inline queue,
-the numpy fake scorer, an in-memory Label Studio with one 40-task project, the app and its
-test client. Test data and helpers live in ``lsdata.py``."""
+the numpy fake scorer (FakeScorer), an in-memory Label Studio with one 40-task project, the
+app and its test client. Test data and helpers live in ``lsdata.py``."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fakes import NumpyScorer
 from flask import Flask
 from flask.testing import FlaskClient
 from lsdata import N_TASKS, XML, AppFactory, task_text
 
+from dataeff.estimator.fake import FakeScorer
 from dataeff.labelstudio.fake import FakeLabelStudio
 from dataeff.service.app import create_app
 from dataeff.service.runtime import Runtime
@@ -31,8 +31,8 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def scorer() -> NumpyScorer:
-    return NumpyScorer()
+def scorer() -> FakeScorer:
+    return FakeScorer()
 
 
 @pytest.fixture
@@ -45,11 +45,11 @@ def fake_ls() -> FakeLabelStudio:
 
 
 @pytest.fixture
-def make_app(scorer: NumpyScorer, fake_ls: FakeLabelStudio) -> Iterator[AppFactory]:
+def make_app(scorer: FakeScorer, fake_ls: FakeLabelStudio) -> Iterator[AppFactory]:
     made: list[Flask] = []
 
     def make(settings: Settings, *, ls: FakeLabelStudio | None = fake_ls,
-             score: NumpyScorer = scorer) -> Flask:
+             score: FakeScorer = scorer) -> Flask:
         app = create_app(settings, scorer_factory=lambda *a, **k: score,
                          gateway_factory=lambda s: ls)
         made.append(app)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fakes import NumpyScorer
 from flask import Flask
 from flask.testing import FlaskClient
 from lsdata import XML, AppFactory, annotation, annotation_event, payload, send
 
+from dataeff.estimator.fake import FakeScorer
 from dataeff.labelstudio.fake import FakeLabelStudio
 from dataeff.service.runtime import Runtime
 from dataeff.service.selection import low_confidence_set
@@ -166,7 +166,7 @@ def _fresh(make_app: AppFactory, settings: Settings, tmp_path: Any,
            ls: FakeLabelStudio) -> dict[str, Any]:
     """A new service on an empty store that learns everything by reconciling."""
     fresh_dir = tmp_path / "scratch"
-    app: Flask = make_app(settings.replace(data_dir=fresh_dir), score=NumpyScorer())
+    app: Flask = make_app(settings.replace(data_dir=fresh_dir), score=FakeScorer())
     client, runtime = app.test_client(), app.extensions["dataeff"]
     client.post("/setup", json={"project": "1.1", "schema": XML, "extra_params": PARAMS})
     runtime.wait_idle()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from fakes import NumpyScorer
+from fakes import SlowFakeScorer
 from lsdata import AppFactory, annotation, annotation_event
 
 from dataeff.service.job import JobResult
@@ -16,7 +16,7 @@ from dataeff.settings import Settings
 def test_a_burst_of_50_annotations_runs_at_most_two_jobs(make_app: AppFactory,
                                                         settings: Settings) -> None:
     app = make_app(settings.replace(queue="thread", coalesce_s=0.3, preload_model=False),
-                   score=NumpyScorer(delay_s=0.002))
+                   score=SlowFakeScorer(delay_s=0.002))
     client, runtime = app.test_client(), app.extensions["dataeff"]
     assert client.post("/setup", json={"project": "1.1"}).status_code == 200
     assert runtime.wait_idle(30)

@@ -20,11 +20,11 @@ from rq.utils import utcformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 
-from fakes import NumpyScorer
 from lsdata import XML, annotation, annotation_event, task_text
 from scale_cluster import REDIS_URL, ServiceMissing, redis_namespace
 
 from dataeff.errors import UnavailableError
+from dataeff.estimator.fake import FakeScorer
 from dataeff.estimator.scorer import Confidence
 from dataeff.estimator.spec import Example, TaskSpec
 from dataeff.service import worker
@@ -54,7 +54,7 @@ def settings(tmp_path: Path, queue_name: str) -> Settings:
         "sweep_interval_s": 0.2, "reconcile_interval_s": 0})
 
 
-class HookedScorer(NumpyScorer):
+class HookedScorer(FakeScorer):
     """The numpy fake, calling ``hook`` (when set) before each confidence pass."""
 
     hook: Callable[[], None] | None = None
@@ -204,9 +204,9 @@ def test_worker_runs_jobs_in_process_with_one_model_load(runtime: Runtime,
     assert _queue(runtime).depth() == 2
     loads: list[str | None] = []
 
-    def factory(model: str | None = None, **_: Any) -> NumpyScorer:
+    def factory(model: str | None = None, **_: Any) -> FakeScorer:
         loads.append(model)
-        return NumpyScorer()
+        return FakeScorer()
 
     assert worker.run_worker(settings, burst=True, scorer_factory=factory) == 0
     assert loads == [None]                      # preloaded once, kept for both jobs
