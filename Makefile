@@ -49,9 +49,10 @@ model: $(MODEL)
 
 # Label Studio in its own venv (it pins Django and its own dependency set); the e2e tests,
 # the demo and `make up` start it from there (dataeff.labelstudio.localserver)
-$(STAMP_LS):
+$(STAMP_LS): requirements/labelstudio-constraints.txt
 	test -x $(VENV_LS)/bin/python || $(PYTHON) -m venv $(VENV_LS)
-	$(VENV_LS)/bin/pip install -qq label-studio==1.23.2 label-studio-sdk==2.1.2
+	$(VENV_LS)/bin/pip install -qq -c requirements/labelstudio-constraints.txt \
+		label-studio==1.23.2 label-studio-sdk==2.1.2
 	# check the pin without starting anything (`label-studio version` migrates a database)
 	$(VENV_LS)/bin/python -c "import label_studio as ls; assert ls.__version__ == '1.23.2', ls.__version__"
 	touch $@
