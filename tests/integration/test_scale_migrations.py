@@ -55,6 +55,7 @@ def _populate(store: Store) -> None:
                                            "counts": {"annotated": 1}})
     assert store.insert_event(3, "ANNOTATION_CREATED", "d1", json.dumps({"x": 1}))
     assert store.insert_event(3, "SETUP", "d2", "{}")
+    store.drain_inbox()                        # SQLite: from the webhook inbox to events
     with store.write() as conn:
         events.mark_processed(conn, 1)
 

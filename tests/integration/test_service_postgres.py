@@ -55,6 +55,7 @@ def test_migrations_and_events_on_postgres(pg_url: str) -> None:
     store.migrate()
     with store.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    assert store.inbox is None                   # PostgreSQL writes events directly
     assert store.insert_event(1, "A", "k", "{}") is True
     assert store.insert_event(1, "A", "k", "{}") is False
     store.dispose()

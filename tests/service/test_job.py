@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from lsdata import XML, AppFactory, annotation, annotation_event, payload, send
@@ -213,6 +214,40 @@ def test_a_bad_event_is_marked_and_skipped(client: FlaskClient, runtime: Runtime
     with runtime.store.read() as conn:
         row = conn.execute(select(events).where(events.c.delivery_key == "bad-1")).one()
     assert row.processed_at is not None and "KeyError" in row.error
+
+
+def test_events_are_applied_together_and_singly_when_that_fails(
+        client: FlaskClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run of events is one transaction; a database error there falls back to one event at
+    a time, so only the event that fails is marked with its error."""
+    from sqlalchemy.exc import OperationalError
+
+    _setup(client, runtime)
+    runtime.queue.run_pending()  # type: ignore[attr-defined]
+    upsert = pool.upsert_annotations
+
+    def fussy(conn: Any, pid: int, records: Any) -> None:
+        records = list(records)
+        if any(r.id == 502 for r in records):
+            raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+        upsert(conn, pid, records)
+
+    monkeypatch.setattr(pool, "upsert_annotations", fussy)
+    for i, ann_id in enumerate((501, 502, 503)):
+        client.post("/webhook", json=annotation_event(annotation(ann_id, 1 + i, "yes")))
+    (result,) = runtime.queue.run_pending()  # type: ignore[attr-defined]
+    assert result.outcome == "ok"
+    from sqlalchemy import select
+
+    from dataeff.service.store.schema import annotations_table, events
+
+    with runtime.store.read() as conn:
+        stored = set(conn.execute(select(annotations_table.c.annotation_id)).scalars())
+        errors = dict(conn.execute(select(events.c.delivery_key, events.c.error).where(
+            events.c.action == "ANNOTATION_CREATED")).all())
+    assert {501, 503} <= stored and 502 not in stored
+    assert sorted(e is not None and "disk I/O error" in e for e in errors.values()) == [
+        False, False, True]
 
 
 def test_unusable_config_is_reported_not_crashed(client: FlaskClient, runtime: Runtime,

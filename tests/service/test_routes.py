@@ -270,6 +270,7 @@ def test_validation_crash_still_stores_the_event(client: FlaskClient, runtime: R
     monkeypatch.setattr("dataeff.service.protocol.parse_webhook", boom)
     response = client.post("/webhook", json=payload("annotation_created"))
     assert response.status_code == 202
+    runtime.store.drain_inbox()
     with runtime.store.read() as conn:
         from dataeff.service.store import events
 

@@ -167,6 +167,7 @@ def test_a_job_finding_the_lease_taken_returns_and_the_holder_rechecks(
         assert leases.acquire(conn, 1, "other-worker", 30.0)
     busy = run_leased(runtime.context, q, 1, job_id=job_id, owner="me")
     assert busy.outcome == "busy" and not q.is_pending(1)      # claimed, nothing run
+    runtime.store.drain_inbox()
     with runtime.store.read() as conn:
         assert events.has_pending(conn, 1)
     with runtime.store.write() as conn:

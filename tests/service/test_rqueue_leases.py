@@ -72,6 +72,7 @@ def test_concurrent_acquires_have_exactly_one_winner(store: Store) -> None:
 def test_needing_jobs_lists_unleased_pending_work_and_lapsed_leases(store: Store) -> None:
     for pid in (1, 2, 3):
         store.insert_event(pid, "ANNOTATION_CREATED", f"k{pid}", "{}")
+    store.drain_inbox()
     assert _acquire(store, 2, "busy", 30.0)              # pending, but a job holds it
     assert _acquire(store, 4, "dead", 0.05)              # no events: its job died mid-way
     assert _acquire(store, 5, "done", 30.0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import threading
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -31,6 +33,9 @@ def test_events_are_idempotent_and_pending_until_marked(tmp_path: Path) -> None:
     assert store.insert_event(1, "A", "k1", "{}") is True
     assert store.insert_event(1, "A", "k1", "{}") is False
     assert store.insert_event(2, "B", "k2", "{}") is True
+    assert store.inbox_pending() == {1: 1, 2: 1}
+    assert store.drain_inbox() == 2 and store.inbox_pending() == {}
+    assert store.insert_event(1, "A", "k1", "{}") is False     # moved, still a duplicate
     with store.write() as conn:
         assert events.pending_project_ids(conn) == [1, 2]
         (row,) = events.pending_events(conn, 1)
@@ -38,6 +43,59 @@ def test_events_are_idempotent_and_pending_until_marked(tmp_path: Path) -> None:
         assert events.pending_project_ids(conn) == [2]
         assert events.count_events(conn) == {"total": 2, "pending": 1}
         assert events.prune_processed(conn, older_than=1e12) == 1
+    store.dispose()
+
+
+def test_the_inbox_survives_a_restart_and_a_repeated_move(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/s.sqlite3"
+    store = Store(url)
+    store.migrate()
+    assert store.inbox is not None and store.inbox.path.name == "s.sqlite3.inbox-v1.sqlite3"
+    for i in range(3):
+        assert store.insert_event(7, "A", f"k{i}", f'{{"n": {i}}}')
+    store.dispose()                            # acknowledged, not yet moved: a process exit
+    store = Store(url)
+    assert store.inbox is not None and store.inbox_pending() == {7: 3}
+    rows = store.inbox.take(10)
+    with store.write() as conn:                # a crash after copying, before deleting ...
+        events.insert_moved(conn, rows[:2])
+    assert store.drain_inbox() == 3            # ... moves each event once, in arrival order
+    with store.read() as conn:
+        assert [r.payload for r in events.pending_events(conn, 7)] == [
+            '{"n": 0}', '{"n": 1}', '{"n": 2}']
+    assert store.drain_inbox() == 0
+    store.dispose()
+
+
+def test_concurrent_webhooks_share_commits_and_each_key_is_stored_once(tmp_path: Path) -> None:
+    """Group commit: 8 threads deliver the same 60 events; each is acknowledged as new exactly
+    once, whichever thread's commit carried it."""
+    store = Store(f"sqlite:///{tmp_path}/s.sqlite3")
+    store.migrate()
+    firsts: list[str] = []
+    lock = threading.Lock()
+    start = threading.Barrier(8)
+
+    def deliver(seed: int) -> None:
+        start.wait()
+        for i in random.Random(seed).sample(range(60), 60):
+            if store.insert_event(i % 3, "A", f"k{i}", "{}"):
+                with lock:
+                    firsts.append(f"k{i}")
+
+    threads = [threading.Thread(target=deliver, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(firsts) == sorted(f"k{i}" for i in range(60))
+    assert store.inbox_pending() == {0: 20, 1: 20, 2: 20}
+    store.dispose()
+
+
+def test_an_in_memory_store_has_no_inbox(tmp_path: Path) -> None:
+    store = Store("sqlite://")
+    assert store.inbox is None and store.drain_inbox() == 0 and store.inbox_pending() == {}
     store.dispose()
 
 

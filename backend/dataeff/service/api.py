@@ -34,7 +34,8 @@ def estimate(project_id: int) -> ResponseReturnValue:
     rt = runtime()
     with rt.store.read() as conn:
         row = projects.get_project(conn, project_id)
-        if row is None and events.has_pending(conn, project_id):
+        if row is None and (events.has_pending(conn, project_id)
+                            or project_id in rt.store.inbox_pending()):
             row = projects.ProjectRow(project_id, None, None, {}, "idle", None, None, None)
         if row is None:
             raise NotFoundError(f"project {project_id} is unknown to dataeff (no /setup and "
@@ -65,9 +66,10 @@ def estimate(project_id: int) -> ResponseReturnValue:
 @bp.get("/metrics")
 def metrics() -> ResponseReturnValue:
     rt = runtime()
+    inbox = rt.store.inbox_pending()
     with rt.store.read() as conn:
-        pending_projects = len(events.pending_project_ids(conn))
-        pending = events.count_events(conn)["pending"]
+        pending_projects = len(set(events.pending_project_ids(conn)) | inbox.keys())
+        pending = events.count_events(conn)["pending"] + sum(inbox.values())
     depth = max(rt.queue.depth(), pending_projects)
     return Response(rt.metrics.render(depth, pending),
                     mimetype="text/plain; version=0.0.4; charset=utf-8")

@@ -12,15 +12,22 @@ import json
 import logging
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from dataeff.errors import DataeffError
 from dataeff.labelstudio.gateway import TaskSnapshot
 from dataeff.labelstudio.mapping import config_hash
-from dataeff.labelstudio.records import parse_annotation, parse_task, require_id
+from dataeff.labelstudio.records import (
+    AnnotationRecord,
+    TaskRecord,
+    parse_annotation,
+    parse_task,
+    require_id,
+)
 from dataeff.service.store import EventRow, Store, events, pool, projects
 
 log = logging.getLogger(__name__)
@@ -37,40 +44,125 @@ class Applied:
     reconcile: bool
 
 
-APPLY_CHUNK = 50   # events per write transaction: the webhook INSERTs wait on this lock
+APPLY_CHUNK = 100  # events per write transaction
+
+
+@dataclass
+class _Change:
+    """What one event asks of the pool, parsed before the write lock is taken."""
+
+    event_id: int
+    action: str
+    reconcile: bool = False
+    label_config: str | None = None
+    tasks: list[TaskRecord] = field(default_factory=list)
+    annotations: list[AnnotationRecord] = field(default_factory=list)
+    deleted_tasks: list[int] = field(default_factory=list)
+    deleted_annotations: list[int] = field(default_factory=list)
+    error: str | None = None
 
 
 def apply_events(store: Store, project_id: int, rows: list[EventRow]) -> Applied:
-    """Apply ``rows`` (the project's pending events) and mark them processed; each chunk of
-    :data:`APPLY_CHUNK` events is one short transaction (atomic: applied and marked)."""
-    failed = 0
-    reconcile = False
+    """Apply ``rows`` (the project's pending events) and mark them processed.
+
+    SQLite has one writer, so the work under the write lock is kept to a few statements per
+    chunk of :data:`APPLY_CHUNK` events: payloads are parsed first, a run of upserts is
+    merged into one (the later event wins, as applying them in turn would; Label Studio
+    repeats the label config in every event, so only a changed one breaks the run), and each
+    chunk is one transaction (atomic: applied and marked). Should that transaction
+    fail, the chunk is applied again one event at a time, each in its own savepoint, so one
+    bad event is marked with its error instead of blocking the project.
+    """
     with store.write() as conn:
         projects.ensure_project(conn, project_id)
+    changes = [_parse(row) for row in rows]
+    for change in changes:
+        if change.error is not None:
+            log.warning("project %s: event %s (%s) skipped: %s", project_id, change.event_id,
+                        change.action, change.error)
     for start in range(0, len(rows), APPLY_CHUNK):
-        done, flag = _apply_chunk(store, project_id, rows[start:start + APPLY_CHUNK])
-        failed += done
-        reconcile |= flag
-    return Applied(len(rows), failed, reconcile)
+        chunk = changes[start:start + APPLY_CHUNK]
+        try:
+            with store.write() as conn:
+                _write(conn, project_id, chunk)
+        except (SQLAlchemyError, DataeffError) as error:
+            log.warning("project %s: applying %d events together failed (%s); one at a time",
+                        project_id, len(chunk), error)
+            _apply_singly(store, project_id, rows[start:start + APPLY_CHUNK])
+    return Applied(len(rows), sum(c.error is not None for c in changes),
+                   any(c.reconcile for c in changes))
 
 
-def _apply_chunk(store: Store, project_id: int, rows: list[EventRow]) -> tuple[int, bool]:
-    failed = 0
-    reconcile = False
+def _parse(row: EventRow) -> _Change:
+    change = _Change(row.id, row.action)
+    try:
+        body = json.loads(row.payload)
+        change.reconcile = row.action in RECONCILE_ACTIONS
+        if change.reconcile:
+            return change
+        project = body.get("project") if isinstance(body, Mapping) else None
+        if isinstance(project, Mapping) and isinstance(project.get("label_config"), str):
+            change.label_config = project["label_config"]
+        if row.action in ("ANNOTATION_CREATED", "ANNOTATION_UPDATED"):
+            task = parse_task(body["task"])
+            change.tasks = [task]
+            change.annotations = [parse_annotation(body["annotation"], task_id=task.id)]
+        elif row.action == "ANNOTATIONS_CREATED":
+            change.tasks = [parse_task(t) for t in body["task"]]
+            change.annotations = [parse_annotation(a) for a in body["annotation"]]
+        elif row.action == "ANNOTATIONS_DELETED":
+            change.deleted_annotations = _ids(body["annotations"])
+        elif row.action == "TASKS_CREATED":
+            change.tasks = [parse_task(t) for t in body["tasks"]]
+        elif row.action == "TASKS_DELETED":
+            change.deleted_tasks = _ids(body["tasks"])
+    except (DataeffError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        return _Change(row.id, row.action, error=f"{type(exc).__name__}: {exc}")
+    return change
+
+
+def _write(conn: Connection, pid: int, changes: list[_Change]) -> None:
+    """Apply ``changes`` in order, each run of upserts as one statement per table."""
+    tasks: dict[int, TaskRecord] = {}
+    anns: dict[int, AnnotationRecord] = {}
+
+    def flush() -> None:
+        pool.upsert_tasks(conn, pid, tasks.values())
+        pool.upsert_annotations(conn, pid, anns.values())
+        tasks.clear()
+        anns.clear()
+
+    config: str | None = None      # Label Studio sends the project, config included, each time
+    for change in changes:
+        if change.error is not None:
+            continue
+        new_config = change.label_config not in (None, config)
+        if new_config or change.deleted_tasks or change.deleted_annotations:
+            flush()
+            if new_config and change.label_config is not None:
+                set_label_config(conn, pid, change.label_config)
+                config = change.label_config
+            pool.delete_annotations(conn, pid, change.deleted_annotations)
+            pool.delete_tasks(conn, pid, change.deleted_tasks)
+        tasks.update((t.id, t) for t in change.tasks)
+        anns.update((a.id, a) for a in change.annotations)
+    flush()
+    events.mark_processed_many(conn, [(c.event_id, c.error) for c in changes])
+
+
+def _apply_singly(store: Store, project_id: int, rows: list[EventRow]) -> None:
     with store.write() as conn:
         for row in rows:
             error: str | None = None
             try:
                 with conn.begin_nested():
-                    reconcile |= _apply_one(conn, project_id, row.action,
-                                            json.loads(row.payload))
-            except (DataeffError, ValueError, KeyError, TypeError) as exc:
+                    _apply_one(conn, project_id, row.action, json.loads(row.payload))
+            except (DataeffError, SQLAlchemyError, ValueError, KeyError, TypeError,
+                    AttributeError) as exc:
                 error = f"{type(exc).__name__}: {exc}"
-                failed += 1
                 log.warning("project %s: event %s (%s) skipped: %s", project_id, row.id,
                             row.action, error)
             events.mark_processed(conn, row.id, error)
-    return failed, reconcile
 
 
 def _apply_one(conn: Connection, pid: int, action: str, body: Any) -> bool:

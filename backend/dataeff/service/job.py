@@ -82,6 +82,7 @@ def run_job(ctx: JobContext, project_id: int) -> JobResult:
 
 
 def _run(ctx: JobContext, pid: int, started: float) -> JobResult:
+    ctx.store.drain_inbox()
     with ctx.store.read() as conn:
         pending = events.pending_events(conn, pid)
     applied = apply_events(ctx.store, pid, pending)
@@ -116,8 +117,7 @@ def _run(ctx: JobContext, pid: int, started: float) -> JobResult:
     published = publish(ctx.gateway, ctx.store, ctx.metrics, pid, mapping, body=body,
                         score_key=score_key, model_version=ctx.settings.model_version,
                         refresh_tasks=ctx.settings.status_refresh_tasks)
-    with ctx.store.write() as conn:
-        events.prune_processed(conn, time.time() - ctx.settings.event_retention_s)
+    ctx.store.prune_events(time.time() - ctx.settings.event_retention_s)
     return JobResult(pid, "ok", estimate_id, body["verdict"], again, error=published)
 
 

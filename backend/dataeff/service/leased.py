@@ -122,6 +122,7 @@ def run_leased(ctx: JobContext, queue: RedisQueue, project_id: int, *, job_id: s
         if acquired:
             with ctx.store.write() as conn:
                 leases.release(conn, project_id, owner)
+    ctx.store.drain_inbox()
     with ctx.store.read() as conn:
         more = events.has_pending(conn, project_id)
     if result.again or more:

@@ -14,6 +14,7 @@ recovery is the sweeper's, since other processes may be mid-job).
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import threading
@@ -122,6 +123,7 @@ class Runtime:
 
     def _recover(self) -> None:
         """In-process queue: this process is the only runner, so 'running' is stale."""
+        self.store.drain_inbox()
         with self.store.write() as conn:
             stale = projects.reset_running(conn)
             pending = events.pending_project_ids(conn)
@@ -147,6 +149,7 @@ class Runtime:
 
     def _preload(self) -> None:
         self.scorers.get(None)
+        gc.freeze()          # the model's objects are permanent: see server.tune_for_latency
 
     def _reconcile_loop(self) -> None:
         while not self._stop.wait(self.settings.reconcile_interval_s):
@@ -199,6 +202,8 @@ class Runtime:
             return "running"
         if self.queue.is_pending(project_id):
             return "queued"
+        if project_id in self.store.inbox_pending():
+            return "queued"
         with self.store.read() as conn:
             return "queued" if events.has_pending(conn, project_id) else "idle"
 
@@ -218,7 +223,7 @@ class Runtime:
 
     def _idle(self) -> bool:
         """Nothing waiting, running or pending (for queues run by other processes)."""
-        if self.queue.depth():
+        if self.queue.depth() or self.store.inbox_pending():
             return False
         with self.store.read() as conn:
             return (not events.pending_project_ids(conn) and leases.live_count(conn) == 0

@@ -45,6 +45,7 @@ class Sweeper:
         """One pass; returns the projects it enqueued. Raises store or Redis errors."""
         grace = self.grace_s if grace_s is None else grace_s
         cutoff = time.time() - grace
+        self.store.drain_inbox()
         with self.store.read() as conn:
             candidates = leases.needing_jobs(conn, cutoff)
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.engine import make_url
 
 from dataeff.service.store import events, leases, pool, projects
 from dataeff.service.store.engine import make_engine, migrate, write_transaction
 from dataeff.service.store.events import EventRow
 from dataeff.service.store.fairlock import FairLock
+from dataeff.service.store.inbox import Inbox, inbox_path
 from dataeff.service.store.pool import TaskRow
 from dataeff.service.store.projects import EstimateRow, ProjectRow
 
@@ -34,6 +37,10 @@ class Store:
         # 100 ms) while it waits, so contending threads starve for seconds. Queue this
         # process's writers on a FIFO lock instead: the next waiter gets it at each commit.
         self._write_lock = FairLock() if self.dialect == "sqlite" else None
+        # ... and keep webhooks off this lock altogether: they go to an inbox file (inbox.py)
+        database = make_url(url).database if self.dialect == "sqlite" else None
+        self.inbox = (Inbox(inbox_path(Path(database)), synchronous=sqlite_synchronous)
+                      if database and database != ":memory:" else None)
 
     @property
     def dialect(self) -> str:
@@ -43,6 +50,8 @@ class Store:
         migrate(self.engine)
 
     def dispose(self) -> None:
+        if self.inbox is not None:
+            self.inbox.close()
         self.engine.dispose()
 
     @contextmanager
@@ -64,8 +73,35 @@ class Store:
     def insert_event(self, project_id: int, action: str, delivery_key: str,
                      payload: str) -> bool:
         """The webhook path: one INSERT; ``False`` for a duplicate delivery."""
+        if self.inbox is None:
+            with self.write() as conn:
+                return events.insert_event(conn, project_id, action, delivery_key, payload)
+        return self.inbox.put(project_id, action, delivery_key, payload)
+
+    def drain_inbox(self, chunk: int = 200) -> int:
+        """Move the inbox's events into ``events`` (oldest first); returns how many moved.
+        Whoever reads pending events calls this first; a no-op for PostgreSQL."""
+        if self.inbox is None:
+            return 0
+        moved = 0
+        while rows := self.inbox.take(chunk):
+            with self.write() as conn:
+                events.insert_moved(conn, rows)
+            self.inbox.mark_moved([r.id for r in rows])
+            moved += len(rows)
+        return moved
+
+    def prune_events(self, older_than: float) -> int:
+        """Forget events processed (and inbox keys moved) before ``older_than`` (Unix s);
+        a redelivery older than that is taken as new."""
+        if self.inbox is not None:
+            self.inbox.prune(older_than)
         with self.write() as conn:
-            return events.insert_event(conn, project_id, action, delivery_key, payload)
+            return events.prune_processed(conn, older_than)
+
+    def inbox_pending(self) -> dict[int, int]:
+        """``{project_id: events not yet moved}`` (empty for PostgreSQL)."""
+        return {} if self.inbox is None else self.inbox.pending()
 
     def get_project(self, project_id: int) -> ProjectRow | None:
         with self.read() as conn:

@@ -7,10 +7,12 @@ unique, so inserting a redelivered event is a no-op (``INSERT ... ON CONFLICT DO
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, delete, func, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, select, update
 
+from dataeff.service.store.inbox import InboxRow
 from dataeff.service.store.schema import events
 from dataeff.service.store.sql import insert_ignore
 
@@ -33,6 +35,15 @@ def insert_event(conn: Connection, project_id: int, action: str, delivery_key: s
     return conn.execute(stmt).first() is not None
 
 
+def insert_moved(conn: Connection, rows: Sequence[InboxRow]) -> None:
+    """Insert events moved from the inbox, keeping their arrival time; a delivery key that
+    is here already (a redelivery, or a move repeated after a crash) is skipped."""
+    if rows:
+        conn.execute(insert_ignore(conn, events, ["delivery_key"]), [
+            {"project_id": r.project_id, "action": r.action, "delivery_key": r.delivery_key,
+             "payload": r.payload, "received_at": r.received_at} for r in rows])
+
+
 def pending_events(conn: Connection, project_id: int) -> list[EventRow]:
     """The project's unprocessed events, oldest first."""
     rows = conn.execute(
@@ -45,6 +56,14 @@ def pending_events(conn: Connection, project_id: int) -> list[EventRow]:
 def mark_processed(conn: Connection, event_id: int, error: str | None = None) -> None:
     conn.execute(update(events).where(events.c.id == event_id)
                  .values(processed_at=time.time(), error=error))
+
+
+def mark_processed_many(conn: Connection, done: list[tuple[int, str | None]]) -> None:
+    """Mark many events processed in one statement: ``(event_id, error or None)`` pairs."""
+    if done:
+        conn.execute(update(events).where(events.c.id == bindparam("event_id"))
+                     .values(processed_at=time.time(), error=bindparam("event_error")),
+                     [{"event_id": i, "event_error": e} for i, e in done])
 
 
 def pending_project_ids(conn: Connection) -> list[int]:
