@@ -12,6 +12,7 @@ told to (:meth:`InlineQueue.run_pending`), for deterministic tests (rq's burst m
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -101,6 +102,7 @@ class ThreadQueue:
         return True
 
     def _loop(self) -> None:
+        lower_thread_priority()
         with self._cond:
             if self._cond.wait_for(lambda: self._stopping, self._start_delay_s):
                 return
@@ -140,6 +142,16 @@ class ThreadQueue:
             del self._pending[project_id]
             return project_id
         return None
+
+
+def lower_thread_priority(niceness: int = 10) -> None:
+    """Make the calling thread (and the threads it starts: torch's) yield the CPU to the
+    request threads. Linux gives each thread its own nice value; elsewhere this does nothing.
+    A job's model work then fills idle cores but never delays a webhook's answer."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+    except (AttributeError, OSError) as error:     # not Linux, or not permitted
+        log.debug("worker thread priority unchanged: %s", error)
 
 
 class InlineQueue:
