@@ -12,7 +12,6 @@ to ``SCALE_SCORER_LOG`` (a model load).
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -26,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "service")]
 
 from fakes import SlowFakeScorer  # noqa: E402
-from service_process import ROOT, SERVICE_TESTS, ServiceProcess  # noqa: E402
+from service_process import ROOT, SERVICE_TESTS, ChildProcess, ServiceProcess  # noqa: E402
 
 PG_URL = os.environ.get("DATAEFF_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("DATAEFF_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -103,7 +102,7 @@ def purge_redis(client: Any, name: str) -> int:
     return len(keys)
 
 
-class WorkerProcess:
+class WorkerProcess(ChildProcess):
     """`dataeff worker` as a subprocess; ready once RQ lists it as a worker of the queue."""
 
     def __init__(self, log_dir: Path, env: dict[str, str], index: int) -> None:
@@ -137,23 +136,6 @@ class WorkerProcess:
             time.sleep(0.1)
         raise RuntimeError(f"dataeff worker not registered in {timeout_s} s: "
                            f"{self.log_path.read_text()[-3000:]}")
-
-    def kill(self) -> None:
-        """kill -9: no shutdown hook, the lease is never released."""
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self, timeout_s: float = 30.0) -> int:
-        assert self.proc is not None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        return int(self.proc.returncode)
 
 
 class Cluster:

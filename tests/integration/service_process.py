@@ -27,7 +27,31 @@ def free_port() -> int:
         return port
 
 
-class ServiceProcess:
+class ChildProcess:
+    """A subprocess a test started (``proc``): kill -9, or a graceful SIGTERM stop."""
+
+    proc: subprocess.Popen[bytes] | None = None
+
+    def kill(self) -> None:
+        """kill -9: no shutdown hook runs (a lease is never released)."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self, timeout_s: float = 30.0) -> int:
+        """SIGTERM, then SIGKILL after ``timeout_s``; returns the exit code."""
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        return int(self.proc.returncode)
+
+
+class ServiceProcess(ChildProcess):
     """`dataeff serve` with DATAEFF_* settings from ``env``; logs go to ``log_path``."""
 
     def __init__(self, data_dir: Path, env: dict[str, str], extra_path: Path | None = None):
@@ -59,23 +83,6 @@ class ServiceProcess:
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError(f"dataeff serve did not answer /health in {timeout_s} s")
-
-    def kill(self) -> None:
-        """kill -9: no shutdown hook runs."""
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self, timeout_s: float = 30.0) -> int:
-        assert self.proc is not None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        return self.proc.returncode
 
     def get(self, path: str) -> Any:
         with urllib.request.urlopen(self.url + path, timeout=10) as response:

@@ -4,20 +4,18 @@ own schema (dropped afterwards). A missing server fails with a clear message, ne
 
 from __future__ import annotations
 
-import os
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "service"))
 
 from lsdata import XML, annotation, annotation_event, task_text
+from scale_cluster import PG_URL, ServiceMissing, pg_schema
 
 from dataeff.estimator.fake import FakeScorer
 from dataeff.service.app import create_app
@@ -26,27 +24,15 @@ from dataeff.service.store.schema import metadata
 from dataeff.settings import Settings
 
 pytestmark = pytest.mark.integration
-PG_URL = os.environ.get("DATAEFF_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    admin = create_engine(PG_URL)
-    schema = f"dataeff_test_{uuid.uuid4().hex[:12]}"
     try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as error:
-        admin.dispose()
-        pytest.fail(f"PostgreSQL is required for this test and is not reachable at {PG_URL} "
-                    f"({type(error).__name__}: {error}); start it with "
-                    "scripts/ensure-services.sh")
-    try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        with pg_schema(PG_URL) as url:
+            yield url
+    except ServiceMissing as error:
+        pytest.fail(str(error))
 
 
 def test_migrations_and_events_on_postgres(pg_url: str) -> None:
