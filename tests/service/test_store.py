@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import random
+import sqlite3
 import threading
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from dataeff.errors import UnavailableError
 from dataeff.labelstudio.records import AnnotationRecord, TaskRecord
 from dataeff.service.store import Store, events, pool, projects
 from dataeff.service.store.engine import current_revision, head_revision
@@ -90,6 +93,21 @@ def test_concurrent_webhooks_share_commits_and_each_key_is_stored_once(tmp_path:
         t.join()
     assert sorted(firsts) == sorted(f"k{i}" for i in range(60))
     assert store.inbox_pending() == {0: 20, 1: 20, 2: 20}
+    store.dispose()
+
+
+def test_an_inbox_that_cannot_be_written_says_so(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path}/s.sqlite3")
+    assert store.inbox is not None
+
+    class Locked:
+        def execute(self, *_: object) -> None:
+            raise sqlite3.OperationalError("database is locked")
+
+    store.inbox._local.conn = Locked()
+    with pytest.raises(UnavailableError, match=r"webhook inbox .*s.sqlite3.inbox-v1.sqlite3: "
+                                               r"OperationalError: database is locked"):
+        store.insert_event(1, "A", "k", "{}")
     store.dispose()
 
 

@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from dataeff.errors import UnavailableError
 from dataeff.service.store.fairlock import FairLock
 
 INBOX_SUFFIX = ".inbox-v1.sqlite3"
@@ -101,7 +102,8 @@ class Inbox:
                     batch, self._queued = self._queued, []
                 self._commit(batch)
         if mine.error is not None:
-            raise mine.error
+            raise UnavailableError(f"webhook inbox {self.path}: {type(mine.error).__name__}: "
+                                   f"{mine.error}") from mine.error
         return bool(mine.stored)
 
     def _commit(self, batch: list[_Put]) -> None:
