@@ -130,6 +130,8 @@ def test_an_estimate_with_a_range_after_enough_low_confidence_labels(flow: Flow)
             estimate = flow.settled(len(flow.served), f"the estimate after {len(flow.served)}")
             if estimate["verdict"] != "collecting":
                 break
+    assert estimate.get("verdict") not in (None, "collecting"), (
+        f"still no estimate after labeling all {len(flow.served)} tasks: {estimate}")
     served_scores = [s.score for s in flow.served]
     assert served_scores == sorted(served_scores)  # least confident first, in order
     counts = estimate["counts"]

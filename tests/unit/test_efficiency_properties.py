@@ -104,8 +104,10 @@ def test_every_interval_contains_its_point(
     assert estimate.coslow_interval is None or estimate.coslow_interval.contains(coslow)
     verdict = decide(estimate, annotated=annotated, low_confidence_annotated=32,
                      criteria=StopCriteria(target=target))
-    assert verdict.remaining is not None and verdict.remaining_interval is not None
-    assert verdict.remaining >= 0
+    assert verdict.remaining == max(0, math.ceil(estimate.examples_needed - annotated))
+    span = estimate.examples_needed_interval
+    assert verdict.remaining_interval == Interval(
+        max(0, math.ceil(span.low - annotated)), max(0, math.ceil(span.high - annotated)), level)
     assert verdict.remaining_interval.contains(verdict.remaining)
 
 

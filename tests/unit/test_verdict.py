@@ -66,7 +66,9 @@ def test_target_reached() -> None:
     assert verdict.kind is VerdictKind.TARGET_REACHED
     assert verdict.remaining == 0
     assert verdict.remaining_interval is not None
-    assert verdict.remaining_interval.low == 0 and verdict.remaining_interval.high > 0
+    assert verdict.remaining_interval.low == 0
+    assert verdict.remaining_interval.high == math.ceil(
+        ESTIMATE.examples_needed_interval.high - 1500)
     assert "1,500 labeled examples" in verdict.message
     _one_sentence(verdict.message)
     exact = decide(ESTIMATE, annotated=1537, low_confidence_annotated=32, criteria=CRITERIA)
