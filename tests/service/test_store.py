@@ -46,6 +46,20 @@ def test_events_are_idempotent_and_pending_until_marked(tmp_path: Path) -> None:
         assert events.pending_project_ids(conn) == [2]
         assert events.count_events(conn) == {"total": 2, "pending": 1}
         assert events.prune_processed(conn, older_than=1e12) == 1
+    assert store.insert_event(3, "C", "k3", "{}")
+    store.drain_inbox()
+    with store.write() as conn:
+        (row,) = events.pending_events(conn, 3)
+        events.mark_processed(conn, row.id)
+    assert store.prune_events(older_than=1e12) == 1       # the first prune of this process
+    assert store.insert_event(3, "C", "k3", "{}") is True  # its key is forgotten: new again
+    store.drain_inbox()
+    with store.write() as conn:
+        (row,) = events.pending_events(conn, 3)
+        events.mark_processed(conn, row.id)
+    assert store.prune_events(older_than=1e12) == 0       # the next one waits for the hour
+    with store.read() as conn:
+        assert events.count_events(conn, 3) == {"total": 1, "pending": 0}
     store.dispose()
 
 

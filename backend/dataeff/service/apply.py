@@ -35,15 +35,6 @@ log = logging.getLogger(__name__)
 RECONCILE_ACTIONS = frozenset({"START_TRAINING", "RECONCILE"})
 
 
-@dataclass(frozen=True)
-class Applied:
-    """What one batch of events asked for."""
-
-    n_events: int
-    n_failed: int
-    reconcile: bool
-
-
 APPLY_CHUNK = 100  # events per write transaction
 
 
@@ -62,8 +53,9 @@ class _Change:
     error: str | None = None
 
 
-def apply_events(store: Store, project_id: int, rows: list[EventRow]) -> Applied:
-    """Apply ``rows`` (the project's pending events) and mark them processed.
+def apply_events(store: Store, project_id: int, rows: list[EventRow]) -> bool:
+    """Apply ``rows`` (the project's pending events) and mark them processed; ``True`` when
+    one of them asks for a reconcile with Label Studio. The project row must exist.
 
     SQLite has one writer, so the work under the write lock is kept to a few statements per
     chunk of :data:`APPLY_CHUNK` events: payloads are parsed first, a run of upserts is
@@ -73,8 +65,6 @@ def apply_events(store: Store, project_id: int, rows: list[EventRow]) -> Applied
     fail, the chunk is applied again one event at a time, each in its own savepoint, so one
     bad event is marked with its error instead of blocking the project.
     """
-    with store.write() as conn:
-        projects.ensure_project(conn, project_id)
     changes = [_parse(row) for row in rows]
     for change in changes:
         if change.error is not None:
@@ -88,9 +78,8 @@ def apply_events(store: Store, project_id: int, rows: list[EventRow]) -> Applied
         except (SQLAlchemyError, DataeffError) as error:
             log.warning("project %s: applying %d events together failed (%s); one at a time",
                         project_id, len(chunk), error)
-            _apply_singly(store, project_id, rows[start:start + APPLY_CHUNK])
-    return Applied(len(rows), sum(c.error is not None for c in changes),
-                   any(c.reconcile for c in changes))
+            _apply_singly(store, project_id, chunk)
+    return any(c.reconcile for c in changes)
 
 
 def _parse(row: EventRow) -> _Change:
@@ -150,41 +139,17 @@ def _write(conn: Connection, pid: int, changes: list[_Change]) -> None:
     events.mark_processed_many(conn, [(c.event_id, c.error) for c in changes])
 
 
-def _apply_singly(store: Store, project_id: int, rows: list[EventRow]) -> None:
+def _apply_singly(store: Store, project_id: int, changes: list[_Change]) -> None:
     with store.write() as conn:
-        for row in rows:
-            error: str | None = None
+        for change in changes:
             try:
                 with conn.begin_nested():
-                    _apply_one(conn, project_id, row.action, json.loads(row.payload))
-            except (DataeffError, SQLAlchemyError, ValueError, KeyError, TypeError,
-                    AttributeError) as exc:
+                    _write(conn, project_id, [change])        # marks it processed
+            except (DataeffError, SQLAlchemyError) as exc:
                 error = f"{type(exc).__name__}: {exc}"
-                log.warning("project %s: event %s (%s) skipped: %s", project_id, row.id,
-                            row.action, error)
-            events.mark_processed(conn, row.id, error)
-
-
-def _apply_one(conn: Connection, pid: int, action: str, body: Any) -> bool:
-    if action in RECONCILE_ACTIONS:
-        return True
-    project = body.get("project") if isinstance(body, Mapping) else None
-    if isinstance(project, Mapping) and isinstance(project.get("label_config"), str):
-        set_label_config(conn, pid, project["label_config"])
-    if action in ("ANNOTATION_CREATED", "ANNOTATION_UPDATED"):
-        task = parse_task(body["task"])
-        pool.upsert_tasks(conn, pid, [task])
-        pool.upsert_annotations(conn, pid, [parse_annotation(body["annotation"], task_id=task.id)])
-    elif action == "ANNOTATIONS_CREATED":
-        pool.upsert_tasks(conn, pid, [parse_task(t) for t in body["task"]])
-        pool.upsert_annotations(conn, pid, [parse_annotation(a) for a in body["annotation"]])
-    elif action == "ANNOTATIONS_DELETED":
-        pool.delete_annotations(conn, pid, _ids(body["annotations"]))
-    elif action == "TASKS_CREATED":
-        pool.upsert_tasks(conn, pid, [parse_task(t) for t in body["tasks"]])
-    elif action == "TASKS_DELETED":
-        pool.delete_tasks(conn, pid, _ids(body["tasks"]))
-    return False
+                log.warning("project %s: event %s (%s) skipped: %s", project_id,
+                            change.event_id, change.action, error)
+                events.mark_processed(conn, change.event_id, error)
 
 
 def set_label_config(conn: Connection, pid: int, xml: str) -> bool:

@@ -85,10 +85,10 @@ def _run(ctx: JobContext, pid: int, started: float) -> JobResult:
     ctx.store.drain_inbox()
     with ctx.store.read() as conn:
         pending = events.pending_events(conn, pid)
-    applied = apply_events(ctx.store, pid, pending)
+    wants_reconcile = apply_events(ctx.store, pid, pending)
     project = ctx.store.get_project(pid)
     assert project is not None
-    if ctx.gateway is not None and (applied.reconcile or project.synced_at is None):
+    if ctx.gateway is not None and (wants_reconcile or project.synced_at is None):
         reconcile(ctx, pid)
         project = ctx.store.get_project(pid)
         assert project is not None

@@ -8,6 +8,7 @@ so a job can apply many changes in one transaction. Schema: ``schema.py``; migra
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +23,8 @@ from dataeff.service.store.fairlock import FairLock
 from dataeff.service.store.inbox import Inbox, inbox_path
 from dataeff.service.store.pool import TaskRow
 from dataeff.service.store.projects import EstimateRow, ProjectRow
+
+PRUNE_EVERY_S = 3600.0
 
 __all__ = ["EstimateRow", "EventRow", "ProjectRow", "Store", "TaskRow", "events", "leases",
            "pool", "projects"]
@@ -39,6 +42,7 @@ class Store:
         self._write_lock = FairLock() if self.dialect == "sqlite" else None
         # ... and keep webhooks off this lock altogether: they go to an inbox file (inbox.py)
         database = make_url(url).database if self.dialect == "sqlite" else None
+        self._next_prune = 0.0                   # monotonic time of the next prune_events
         self.inbox = (Inbox(inbox_path(Path(database)), synchronous=sqlite_synchronous)
                       if database and database != ":memory:" else None)
 
@@ -93,7 +97,13 @@ class Store:
 
     def prune_events(self, older_than: float) -> int:
         """Forget events processed (and inbox keys moved) before ``older_than`` (Unix s);
-        a redelivery older than that is taken as new."""
+        a redelivery older than that is taken as new. Both deletes scan their table and take
+        the write locks webhooks and jobs wait on, so a process does this once per
+        :data:`PRUNE_EVERY_S` (retention is days); other calls return 0 at once."""
+        now = time.monotonic()
+        if now < self._next_prune:
+            return 0
+        self._next_prune = now + PRUNE_EVERY_S
         if self.inbox is not None:
             self.inbox.prune(older_than)
         with self.write() as conn:
