@@ -79,6 +79,21 @@ def test_add_remove_replace_and_bytes_round_trip() -> None:
     assert len(bank.to_bytes()) < 6 * 32 * 4 + 200
 
 
+def test_from_rows_equals_adding_one_by_one_bit_for_bit() -> None:
+    rng = np.random.default_rng(3)
+    rows = [(f"k{i % 9}", rng.standard_normal(64)) for i in range(12)]   # k0-k2 replaced
+    one_by_one = GradientBank(64)
+    for key, vector in rows:
+        one_by_one.add(key, vector)
+    at_once = GradientBank.from_rows(64, rows)
+    assert sorted(at_once.keys()) == sorted(one_by_one.keys()) == [f"k{i}" for i in range(9)]
+    assert at_once.cosines().tobytes() == one_by_one.cosines().tobytes()
+    assert at_once.coslow() == one_by_one.coslow()
+    assert len(GradientBank.from_rows(64, [])) == 0
+    with pytest.raises(InvalidInputError, match="k1"):
+        GradientBank.from_rows(2, [("k0", [1.0, 0.0]), ("k1", [np.nan, 0.0])])
+
+
 def test_bad_vectors_and_states_are_clear_errors() -> None:
     bank = GradientBank(3)
     with pytest.raises(InvalidInputError, match=r"'a'.*NaN"):

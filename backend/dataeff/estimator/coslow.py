@@ -1,7 +1,8 @@
 """CoS-Low of a set of labeled examples with a scorer (method §5 steps 2-4; numpy only).
 
-The service grows a :class:`GradientBank` one example at a time; these helpers build one in
-a single pass, the way the CLI and the benchmarks do.
+The service rebuilds a :class:`GradientBank` from its stored sketches in each job
+(:meth:`GradientBank.from_rows`); these helpers build one from a scorer's sketches, the way
+the CLI and the benchmarks do.
 """
 
 from __future__ import annotations
@@ -18,10 +19,8 @@ DEFAULT_BOOTSTRAP = 1000
 def build_bank(scorer: Scorer, spec: TaskSpec, examples: Sequence[Example]) -> GradientBank:
     """A bank of the examples' gradient sketches, keyed by example key (position if empty)."""
     sketches = scorer.gradient_sketches(spec, examples)
-    bank = GradientBank(scorer.sketch_dim)
-    for key, row in zip(keys_of(examples), sketches, strict=True):
-        bank.add(key, row)
-    return bank
+    return GradientBank.from_rows(scorer.sketch_dim, zip(keys_of(examples), sketches,
+                                                          strict=True))
 
 
 def measure_coslow(

@@ -183,10 +183,10 @@ def _coslow(ctx: JobContext, pid: int, mapping: ProjectMapping, scorer: Scorer, 
         pool.prune_sketches(conn, pid, {(t, answer_hash(a)) for t, a in answers.items()})
     if len(stored) < 2:
         return None
-    bank = GradientBank(int(next(iter(stored.values())).shape[0]))
-    for (task_id, _), vector in sorted(stored.items()):
-        bank.add(str(task_id), vector)
-    return bank.coslow()
+    dim = int(next(iter(stored.values())).shape[0])
+    return GradientBank.from_rows(dim, ((str(task_id), vector)
+                                        for (task_id, _), vector in sorted(stored.items()))
+                                  ).coslow()
 
 
 def _save_estimate(store: Store, pid: int, body: dict[str, Any]) -> int:
