@@ -78,10 +78,6 @@ class BudgetEstimate:
     def level(self) -> float:
         return self.auc_interval.level
 
-    def performance_at(self, n: float) -> float:
-        """Predicted normalized performance f(x(n)) in [0, 1] (method §7.1)."""
-        return PowerCurve(self.auc, self.max_budget).performance_at(n)
-
     def gain(self, n: float, k: float) -> float:
         """Predicted gain f(x(n + k)) - f(x(n)) of labeling ``k`` more at ``n``."""
         return PowerCurve(self.auc, self.max_budget).gain(n, k)

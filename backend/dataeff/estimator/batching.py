@@ -7,7 +7,7 @@ needs no torch import and its back-off path is tested without a GPU.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from dataeff.errors import InvalidInputError, UnavailableError
@@ -88,8 +88,3 @@ def by_length(lengths: Sequence[int]) -> tuple[list[int], Callable[[Sequence[R]]
 
     return order, restore
 
-
-def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    """Consecutive slices of at most ``size`` items."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

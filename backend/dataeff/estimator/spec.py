@@ -84,20 +84,6 @@ class Example:
             raise InvalidInputError(f"example {self.key!r}: answer must be a string or null")
         object.__setattr__(self, "inputs", MappingProxyType(dict(self.inputs)))
 
-    @classmethod
-    def from_dict(cls, data: object, *, key: str = "") -> Example:
-        """Build from ``{"inputs": {field: text}, "answer": str | null, "key": str?}``."""
-        if not isinstance(data, Mapping):
-            raise InvalidInputError(f"example {key!r}: must be a JSON object")
-        inputs = data.get("inputs")
-        if not isinstance(inputs, Mapping):
-            raise InvalidInputError(f"example {key!r}: 'inputs' must be an object")
-        answer = data.get("answer")
-        if answer is not None and not isinstance(answer, str):
-            answer = str(answer) if isinstance(answer, int | float) else answer
-        raw_key = data.get("key", key)
-        return cls(dict(inputs), answer, str(raw_key))
-
     def require_inputs(self, spec: TaskSpec) -> None:
         """Raise naming the example and field when an input the spec needs is missing."""
         missing = [f for f in spec.input_fields if f not in self.inputs]

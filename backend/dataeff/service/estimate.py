@@ -8,11 +8,11 @@ predicted curve f̂(n) = (log₂ n / log₂ N)^p on the budget grid.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 from dataeff.efficiency.calibration import FALLBACK_CALIBRATION, calibration_for
+from dataeff.efficiency.curve import PowerCurve
 from dataeff.efficiency.uncertainty import BudgetEstimate, estimate_budget
 from dataeff.efficiency.verdict import StopCriteria, decide
 from dataeff.estimator.bank import CosLow
@@ -73,15 +73,14 @@ def build_estimate(coslow: CosLow | None, counts: Counts, params: ProjectParams,
         "criteria": {"target": params.target, "max_budget": params.max_budget,
                      "min_gain": params.min_gain, "gain_step": params.gain_step,
                      "min_examples": params.min_examples},
-        "curve": None if budget is None else curve(budget.p, params.max_budget),
+        "curve": None if budget is None else curve(PowerCurve(budget.auc, params.max_budget)),
     }
 
 
-def curve(p: float, max_budget: int) -> list[list[float]]:
+def curve(power: PowerCurve) -> list[list[float]]:
     """Predicted normalized performance ``[[n, f̂(n)], ...]`` on the grid up to N (§7)."""
-    grid = sorted({n for n in CURVE_GRID if n <= max_budget} | {max_budget})
-    top = math.log2(max_budget)
-    return [[float(n), 0.0 if n <= 1 else round((math.log2(n) / top) ** p, 6)] for n in grid]
+    grid = sorted({n for n in CURVE_GRID if n <= power.max_budget} | {power.max_budget})
+    return [[float(n), round(power.performance_at(n), 6)] for n in grid]
 
 
 def _pair(values: list[float], digits: int) -> list[float]:

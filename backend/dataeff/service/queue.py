@@ -70,10 +70,6 @@ class ThreadQueue:
         with self._cond:
             return project_id in self._pending
 
-    def running(self) -> int | None:
-        with self._cond:
-            return self._running
-
     def start(self) -> None:
         if self._thread is None:
             self._thread = threading.Thread(target=self._loop, name="dataeff-worker",
@@ -160,7 +156,6 @@ class InlineQueue:
     def __init__(self, job: JobFunction) -> None:
         self._job = job
         self._pending: list[int] = []
-        self.results: list[JobResult] = []
 
     def enqueue(self, project_id: int) -> None:
         if project_id not in self._pending:
@@ -186,5 +181,4 @@ class InlineQueue:
             done.append(result)
             if result.again:
                 self.enqueue(result.project_id)
-        self.results.extend(done)
         return done

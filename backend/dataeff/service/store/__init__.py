@@ -34,7 +34,6 @@ class Store:
     """Engine + transactions; see the modules ``events``, ``projects`` and ``pool``."""
 
     def __init__(self, url: str, *, sqlite_synchronous: str = "NORMAL") -> None:
-        self.url = url
         self.engine: Engine = make_engine(url, sqlite_synchronous=sqlite_synchronous)
         # SQLite has one writer at a time and its busy handler *sleeps* (backing off to
         # 100 ms) while it waits, so contending threads starve for seconds. Queue this
