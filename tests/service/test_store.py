@@ -36,8 +36,10 @@ def test_events_are_idempotent_and_pending_until_marked(tmp_path: Path) -> None:
     assert store.insert_event(1, "A", "k1", "{}") is True
     assert store.insert_event(1, "A", "k1", "{}") is False
     assert store.insert_event(2, "B", "k2", "{}") is True
-    assert store.inbox_pending() == {1: 1, 2: 1}
-    assert store.drain_inbox() == 2 and store.inbox_pending() == {}
+    assert store.inbox is not None and store.inbox.pending() == {1: 1, 2: 1}
+    assert store.pending() == {1: 1, 2: 1} and store.has_pending(2)
+    assert store.drain_inbox() == 2 and store.inbox.pending() == {}
+    assert store.pending() == {1: 1, 2: 1} and store.has_pending(2)     # now in events
     assert store.insert_event(1, "A", "k1", "{}") is False     # moved, still a duplicate
     with store.write() as conn:
         assert events.pending_project_ids(conn) == [1, 2]
@@ -46,6 +48,7 @@ def test_events_are_idempotent_and_pending_until_marked(tmp_path: Path) -> None:
         assert events.pending_project_ids(conn) == [2]
         assert events.count_events(conn) == {"total": 2, "pending": 1}
         assert events.prune_processed(conn, older_than=1e12) == 1
+    assert store.pending() == {2: 1} and not store.has_pending(1)
     assert store.insert_event(3, "C", "k3", "{}")
     store.drain_inbox()
     with store.write() as conn:
@@ -72,7 +75,7 @@ def test_the_inbox_survives_a_restart_and_a_repeated_move(tmp_path: Path) -> Non
         assert store.insert_event(7, "A", f"k{i}", f'{{"n": {i}}}')
     store.dispose()                            # acknowledged, not yet moved: a process exit
     store = Store(url)
-    assert store.inbox is not None and store.inbox_pending() == {7: 3}
+    assert store.inbox is not None and store.inbox.pending() == {7: 3}
     rows = store.inbox.take(10)
     with store.write() as conn:                # a crash after copying, before deleting ...
         events.insert_moved(conn, rows[:2])
@@ -106,7 +109,7 @@ def test_concurrent_webhooks_share_commits_and_each_key_is_stored_once(tmp_path:
     for t in threads:
         t.join()
     assert sorted(firsts) == sorted(f"k{i}" for i in range(60))
-    assert store.inbox_pending() == {0: 20, 1: 20, 2: 20}
+    assert store.pending() == {0: 20, 1: 20, 2: 20}
     store.dispose()
 
 
@@ -127,7 +130,7 @@ def test_an_inbox_that_cannot_be_written_says_so(tmp_path: Path) -> None:
 
 def test_an_in_memory_store_has_no_inbox(tmp_path: Path) -> None:
     store = Store("sqlite://")
-    assert store.inbox is None and store.drain_inbox() == 0 and store.inbox_pending() == {}
+    assert store.inbox is None and store.drain_inbox() == 0
     store.dispose()
 
 

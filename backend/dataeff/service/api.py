@@ -14,7 +14,7 @@ from dataeff.labelstudio.status import NO_ESTIMATE_TEXT
 from dataeff.service.auth import require_basic
 from dataeff.service.params import ProjectParams
 from dataeff.service.protocol import runtime
-from dataeff.service.store import events, projects
+from dataeff.service.store import projects
 from dataeff.service.store.schema import annotations_table, tasks
 
 bp = Blueprint("api", __name__)
@@ -34,8 +34,7 @@ def estimate(project_id: int) -> ResponseReturnValue:
     rt = runtime()
     with rt.store.read() as conn:
         row = projects.get_project(conn, project_id)
-        if row is None and (events.has_pending(conn, project_id)
-                            or project_id in rt.store.inbox_pending()):
+        if row is None and rt.store.has_pending(project_id):
             row = projects.ProjectRow(project_id, None, None, {}, "idle", None, None, None)
         if row is None:
             raise NotFoundError(f"project {project_id} is unknown to dataeff (no /setup and "
@@ -66,12 +65,9 @@ def estimate(project_id: int) -> ResponseReturnValue:
 @bp.get("/metrics")
 def metrics() -> ResponseReturnValue:
     rt = runtime()
-    inbox = rt.store.inbox_pending()
-    with rt.store.read() as conn:
-        pending_projects = len(set(events.pending_project_ids(conn)) | inbox.keys())
-        pending = events.count_events(conn)["pending"] + sum(inbox.values())
-    depth = max(rt.queue.depth(), pending_projects)
-    return Response(rt.metrics.render(depth, pending),
+    pending = rt.store.pending()
+    depth = max(rt.queue.depth(), len(pending))
+    return Response(rt.metrics.render(depth, sum(pending.values())),
                     mimetype="text/plain; version=0.0.4; charset=utf-8")
 
 

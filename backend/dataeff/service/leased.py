@@ -33,7 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dataeff.service.job import JobContext, JobResult, run_job
 from dataeff.service.rqueue import RedisQueue
-from dataeff.service.store import Store, events, leases
+from dataeff.service.store import Store, leases
 
 log = logging.getLogger(__name__)
 
@@ -122,9 +122,7 @@ def run_leased(ctx: JobContext, queue: RedisQueue, project_id: int, *, job_id: s
         if acquired:
             with ctx.store.write() as conn:
                 leases.release(conn, project_id, owner)
-    ctx.store.drain_inbox()
-    with ctx.store.read() as conn:
-        more = events.has_pending(conn, project_id)
+    more = ctx.store.has_pending(project_id)
     if result.again or more:
         queue.enqueue(project_id)
     return LeasedResult(project_id, result.outcome, result, heartbeat.lost,

@@ -202,10 +202,7 @@ class Runtime:
             return "running"
         if self.queue.is_pending(project_id):
             return "queued"
-        if project_id in self.store.inbox_pending():
-            return "queued"
-        with self.store.read() as conn:
-            return "queued" if events.has_pending(conn, project_id) else "idle"
+        return "queued" if self.store.has_pending(project_id) else "idle"
 
     def wait_idle(self, timeout_s: float = 30.0) -> bool:
         """Tests and benchmarks: wait for the worker (inline queues run here instead)."""
@@ -223,8 +220,8 @@ class Runtime:
 
     def _idle(self) -> bool:
         """Nothing waiting, running or pending (for queues run by other processes)."""
-        if self.queue.depth() or self.store.inbox_pending():
+        if self.queue.depth() or self.store.pending():
             return False
         with self.store.read() as conn:
-            return (not events.pending_project_ids(conn) and leases.live_count(conn) == 0
+            return (leases.live_count(conn) == 0
                     and not leases.needing_jobs(conn, time.time()))

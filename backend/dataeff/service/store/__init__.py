@@ -108,9 +108,20 @@ class Store:
         with self.write() as conn:
             return events.prune_processed(conn, older_than)
 
-    def inbox_pending(self) -> dict[int, int]:
-        """``{project_id: events not yet moved}`` (empty for PostgreSQL)."""
-        return {} if self.inbox is None else self.inbox.pending()
+    def has_pending(self, project_id: int) -> bool:
+        """Events of the project not yet applied, in the inbox or the ``events`` table."""
+        if self.inbox is not None and self.inbox.has_pending(project_id):
+            return True
+        with self.read() as conn:
+            return events.has_pending(conn, project_id)
+
+    def pending(self) -> dict[int, int]:
+        """``{project_id: events not yet applied}``, the inbox's included."""
+        counts = {} if self.inbox is None else self.inbox.pending()
+        with self.read() as conn:
+            for pid, n in events.pending_counts(conn).items():
+                counts[pid] = counts.get(pid, 0) + n
+        return counts
 
     def get_project(self, project_id: int) -> ProjectRow | None:
         with self.read() as conn:

@@ -72,6 +72,13 @@ def pending_project_ids(conn: Connection) -> list[int]:
     return [r.project_id for r in rows]
 
 
+def pending_counts(conn: Connection) -> dict[int, int]:
+    """``{project_id: unprocessed events}``."""
+    rows = conn.execute(select(events.c.project_id, func.count()).where(
+        events.c.processed_at.is_(None)).group_by(events.c.project_id))
+    return {int(pid): int(n) for pid, n in rows}
+
+
 def has_pending(conn: Connection, project_id: int) -> bool:
     row = conn.execute(select(events.c.id).where(
         events.c.project_id == project_id, events.c.processed_at.is_(None)).limit(1)).first()

@@ -153,6 +153,12 @@ class Inbox:
                 raise
             conn.execute("COMMIT")
 
+    def has_pending(self, project_id: int) -> bool:
+        row = self._conn().execute(
+            "SELECT 1 FROM inbox WHERE moved_at IS NULL AND project_id = ? LIMIT 1",
+            (project_id,)).fetchone()
+        return row is not None
+
     def pending(self) -> dict[int, int]:
         """``{project_id: events waiting to be moved}``."""
         rows = self._conn().execute(
