@@ -93,9 +93,11 @@ def test_params_are_checked_by_name_and_range() -> None:
     assert validate_params({"target": 1, "min_examples": 8, "model": "m"}) == {
         "target": 1.0, "min_examples": 8, "model": "m"
     }  # fmt: skip
-    with pytest.raises(ConfigError, match=r"target=1\.5 must be a number in \(0, 1\]"):
+    assert validate_params({"max_budget": 2000.0, "control": " sentiment "}) == {
+        "max_budget": 2000, "control": "sentiment"}      # exactly as /setup will read them
+    with pytest.raises(ConfigError, match=r"extra_params\.target must lie in \(0, 1\], got 1\.5"):
         validate_params({"target": 1.5})
-    with pytest.raises(ConfigError, match="min_examples=True must be an integer >= 2"):
+    with pytest.raises(ConfigError, match=r"extra_params\.min_examples must be a number, got True"):
         validate_params({"min_examples": True})
-    with pytest.raises(ConfigError, match="unknown project parameter 'targte'"):
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) \['targte'\]"):
         validate_params({"targte": 0.9})

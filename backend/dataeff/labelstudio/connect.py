@@ -36,11 +36,11 @@ import requests
 
 from dataeff.errors import (
     AuthError,
-    ConfigError,
     InvalidInputError,
     NotFoundError,
     UnavailableError,
 )
+from dataeff.labelstudio.params import ProjectParams
 from dataeff.labelstudio.status import add_status_control, find_status_control
 
 SECRET_HEADER = "X-Dataeff-Secret"
@@ -49,39 +49,16 @@ UNCERTAINTY_SAMPLING = "Uncertainty sampling"
 SERVING_ORDER = ["tasks:predictions_score"]  # Data Manager order: least confident first
 _T = TypeVar("_T")
 
-# key -> (type, check, description): the per-project parameters of docs/architecture.md, checked
-# as dataeff.service.params.ProjectParams checks them (that layer sits above this one)
-_PARAMS: dict[str, tuple[type, Callable[[Any], bool], str]] = {
-    "target": (float, lambda v: 0 < v <= 1, "a number in (0, 1]"),
-    "max_budget": (int, lambda v: v >= 2, "an integer >= 2"),
-    "min_gain": (float, lambda v: 0 <= v <= 1, "a number in [0, 1]"),
-    "gain_step": (int, lambda v: v >= 1, "an integer >= 1"),
-    "min_examples": (int, lambda v: v >= 2, "an integer >= 2"),
-    "low_confidence_fraction": (float, lambda v: 0 < v <= 1, "a number in (0, 1]"),
-    "control": (str, lambda v: bool(v.strip()), "a control name"),
-    "instruction": (str, lambda v: bool(v.strip()), "a non-empty string"),
-    "model": (str, lambda v: bool(v.strip()), "a model name"),
-}
-
 
 # --- parameters -----------------------------------------------------------------------------
 
 
 def validate_params(params: Mapping[str, object]) -> dict[str, object]:
-    """Check per-project parameters (names and ranges of docs/architecture.md); returns a copy
-    with ints accepted where numbers are expected. Raises :class:`ConfigError` naming the key."""
-    checked: dict[str, object] = {}
-    for key, given in params.items():
-        if key not in _PARAMS:
-            raise ConfigError(f"unknown project parameter {key!r}; known: {sorted(_PARAMS)}")
-        kind, ok, what = _PARAMS[key]
-        value = given
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, kind) or isinstance(value, bool) or not ok(value):
-            raise ConfigError(f"project parameter {key}={value!r} must be {what}")
-        checked[key] = value
-    return checked
+    """Check the given per-project parameters as ``/setup`` will (:class:`ProjectParams`);
+    returns them normalised (ints where whole numbers are meant, names stripped). Raises
+    :class:`ConfigError` naming the key."""
+    parsed = ProjectParams.parse(dict(params))
+    return {key: getattr(parsed, key) for key in params}
 
 
 # --- wiring ---------------------------------------------------------------------------------

@@ -10,9 +10,9 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
 from dataeff.errors import NotFoundError
+from dataeff.labelstudio.params import ProjectParams
 from dataeff.labelstudio.status import NO_ESTIMATE_TEXT
 from dataeff.service.auth import require_basic
-from dataeff.service.params import ProjectParams
 from dataeff.service.protocol import runtime
 from dataeff.service.store import projects
 from dataeff.service.store.schema import annotations_table, tasks

@@ -16,7 +16,7 @@ from dataeff.efficiency.curve import PowerCurve
 from dataeff.efficiency.uncertainty import BudgetEstimate, estimate_budget
 from dataeff.efficiency.verdict import StopCriteria, decide
 from dataeff.estimator.bank import CosLow
-from dataeff.service.params import ProjectParams
+from dataeff.labelstudio.params import ProjectParams
 
 CURVE_GRID = (0, 50, 100, 200, 500, 1000, 2500, 5000)
 

@@ -22,10 +22,10 @@ from dataeff.estimator.bank import CosLow, GradientBank
 from dataeff.estimator.scorer import Scorer
 from dataeff.labelstudio.gateway import LabelStudioGateway
 from dataeff.labelstudio.mapping import ProjectMapping, example_for_task, map_label_config
+from dataeff.labelstudio.params import ProjectParams
 from dataeff.service.apply import apply_events, apply_snapshot
 from dataeff.service.estimate import Counts, build_estimate
 from dataeff.service.metrics import Metrics
-from dataeff.service.params import ProjectParams
 from dataeff.service.publish import publish
 from dataeff.service.scorers import ScorerPool
 from dataeff.service.selection import answer_hash, answers_by_task, low_confidence_set

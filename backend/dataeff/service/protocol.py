@@ -15,11 +15,11 @@ from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from dataeff.errors import DataeffError, InvalidInputError
+from dataeff.labelstudio.params import ProjectParams
 from dataeff.labelstudio.records import require_id
 from dataeff.labelstudio.status import NO_ESTIMATE_TEXT, find_status_control, status_region
 from dataeff.service.auth import require_basic, require_webhook
 from dataeff.service.intake import Intake, parse_webhook
-from dataeff.service.params import ProjectParams
 from dataeff.service.runtime import Runtime
 from dataeff.service.store import pool, projects
 

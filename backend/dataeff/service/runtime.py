@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 from dataeff.labelstudio.gateway import LabelStudioGateway, SdkGateway
 from dataeff.labelstudio.mapping import config_hash
+from dataeff.labelstudio.params import ProjectParams
 from dataeff.service.job import JobContext, JobResult, run_job
 from dataeff.service.metrics import Metrics
-from dataeff.service.params import ProjectParams
 from dataeff.service.queue import InlineQueue, JobQueue, ThreadQueue
 from dataeff.service.scorers import ScorerFactory, ScorerPool, import_factory
 from dataeff.service.store import Store, events, leases, projects
