@@ -101,7 +101,8 @@ def test_reads_inputs_rows_with_a_task(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("content", "message"), [
     ("", "empty"),
-    ("{bad json\n", "line 1: not JSON"),
+    ("{bad json\n", "pool.jsonl line 1 is not valid JSON"),
+    ('{"inputs": {"text": NaN}}\n', "line 1 is not valid JSON: NaN is not a number JSON allows"),
     ('{"inputs": {"other": "x"}}\n', "missing input field"),
     ('{"inputs": {"text": "x"}, "extra": 1}\n', "unknown keys"),
     ('{"inputs": {"text": "x"}, "key": "a"}\n{"inputs": {"text": "y"}, "key": "a"}\n',
@@ -116,5 +117,5 @@ def test_bad_files_are_clear_errors(tmp_path: Path, content: str, message: str) 
 
 
 def test_missing_file_is_not_found(tmp_path: Path) -> None:
-    with pytest.raises(NotFoundError, match="no such file"):
+    with pytest.raises(NotFoundError, match=r"examples file not found: .*missing\.jsonl"):
         load_examples(tmp_path / "missing.jsonl", TaskSpec("", ("text",)))

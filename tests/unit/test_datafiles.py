@@ -6,6 +6,7 @@ Every error names the file; parsing itself is tested on data in test_calibration
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from dataeff.datafiles import (
     save_calibration,
     task_name,
     write_json,
+    write_jsonl,
 )
 from dataeff.efficiency import (
     Calibration,
@@ -178,3 +180,14 @@ def test_load_pairs_csv_line_numbers_count_file_lines(tmp_path: Path) -> None:
     path.write_text('task,coslow,auc\r\n"a, b",0.1,0.2\r\n\r\nc,0.3,0.4\r\n')
     assert load_pairs(path) == [CalibrationPair("a, b", 0.1, 0.2),
                                 CalibrationPair("c", 0.3, 0.4)]
+
+
+def test_write_jsonl_is_atomic_and_names_a_non_finite_row(tmp_path: Path) -> None:
+    out = tmp_path / "conf.jsonl"
+    write_jsonl(out, [{"key": "a", "confidence": 0.5}, {"key": "b", "confidence": 0.25}], "conf")
+    assert out.read_text() == '{"key": "a", "confidence": 0.5}\n{"key": "b", "confidence": 0.25}\n'
+    with pytest.raises(InvalidInputError, match=r"conf file .*conf\.jsonl: row 1 \(key 'b'\)"):
+        write_jsonl(out, [{"key": "a", "confidence": 0.5}, {"key": "b", "confidence": math.nan}],
+                    "conf")
+    assert out.read_text().count("\n") == 2                 # the old file is intact
+    assert [p.name for p in tmp_path.iterdir()] == ["conf.jsonl"]

@@ -7,18 +7,14 @@ stdout as JSON (``--format table`` for people); progress bars and log lines go t
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import math
-import os
 import sys
-import tempfile
 import time
-from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from dataeff.cli.output import add_format_option, emit
+from dataeff.datafiles.jsonfiles import write_jsonl
 from dataeff.errors import InvalidInputError
 from dataeff.estimator import EMBEDDED_MODEL, paths
 from dataeff.estimator.coslow import DEFAULT_BOOTSTRAP, measure_coslow
@@ -128,7 +124,7 @@ def _confidence(args: argparse.Namespace) -> int:
     rows = [{"key": e.key, "answer": r.answer, "confidence": r.confidence,
              "perplexity": r.perplexity, "n_tokens": r.n_tokens}
             for e, r in zip(examples, results, strict=True)]
-    _write_jsonl(args.out, rows)
+    write_jsonl(args.out, rows, "confidence")
     tokens = scorer.scorer.prompt_tokens + scorer.scorer.generated_tokens
     emit([{"out": str(args.out), "n_examples": len(rows), "seconds": seconds,
            "examples_per_s": len(rows) / seconds, "tokens_per_s": tokens / seconds,
@@ -231,19 +227,3 @@ def _model_info(args: argparse.Namespace) -> int:
                         "ready": False, "megabytes": 0.0})
     emit(records, args.format)
     return 0
-
-
-def _write_jsonl(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:
-    """Write atomically: a temporary sibling renamed into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            for row in rows:
-                if any(isinstance(v, float) and not math.isfinite(v) for v in row.values()):
-                    raise InvalidInputError(f"example {row.get('key')!r}: non-finite result")
-                out.write(json.dumps(row, allow_nan=False) + "\n")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)

@@ -16,7 +16,7 @@ from dataeff.datafiles.calibrations import (
     save_calibration,
 )
 from dataeff.datafiles.curves import FileAuc, file_auc, load_curve, load_human_eval, task_name
-from dataeff.datafiles.jsonfiles import parse_json, read_json, read_text, write_json
+from dataeff.datafiles.jsonfiles import parse_json, read_json, read_text, write_json, write_jsonl
 
 __all__ = [
     "FileAuc",
@@ -32,4 +32,5 @@ __all__ = [
     "save_calibration",
     "task_name",
     "write_json",
+    "write_jsonl",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from dataeff.errors import InvalidInputError, NotFoundError
@@ -45,8 +46,24 @@ def parse_json(text: str, path: str | os.PathLike[str], what: str) -> object:
 
 def write_json(path: str | os.PathLike[str], data: object, what: str) -> None:
     """Write ``data`` as indented JSON atomically: a failed write leaves the old file intact."""
+    _write_text(path, json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n", what)
+
+
+def write_jsonl(path: str | os.PathLike[str], rows: Iterable[object], what: str) -> None:
+    """Write ``rows`` as JSON lines atomically; NaN or infinity anywhere is an error."""
+    lines = []
+    for index, row in enumerate(rows):
+        try:
+            lines.append(json.dumps(row, allow_nan=False) + "\n")
+        except ValueError as error:
+            key = row.get("key") if isinstance(row, Mapping) else None
+            name = f"row {index}" + ("" if key is None else f" (key {key!r})")
+            raise InvalidInputError(f"cannot write {what} file {path}: {name}: {error}") from None
+    _write_text(path, "".join(lines), what)
+
+
+def _write_text(path: str | os.PathLike[str], text: str, what: str) -> None:
     file = Path(path)
-    text = json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n"
     temporary: Path | None = None
     try:
         file.parent.mkdir(parents=True, exist_ok=True)

@@ -13,12 +13,12 @@ A row without ``key`` (or ``id``) is keyed by its 0-based position in the file.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from dataeff.errors import InvalidInputError, NotFoundError
+from dataeff.datafiles.jsonfiles import parse_json, read_json, read_text
+from dataeff.errors import InvalidInputError
 from dataeff.estimator.chatformat import parse_chat_prompt
 from dataeff.estimator.spec import Example, TaskSpec
 
@@ -26,20 +26,10 @@ RENDERED_FIELD = "input"
 """The one input field of examples read from ``input_text`` rows."""
 
 
-def read_json(path: Path) -> Any:
-    """Parse one JSON document; errors name the file."""
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise NotFoundError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InvalidInputError(f"{path}: not valid JSON: {error}") from None
-
-
 def read_task(path: Path) -> TaskSpec:
     """A task spec file ``{"instruction", "input_fields", "answer_choices"}``."""
     try:
-        return TaskSpec.from_dict(read_json(path))
+        return TaskSpec.from_dict(read_json(path, "task"))
     except InvalidInputError as error:
         raise InvalidInputError(f"{path}: {error}") from None
 
@@ -48,24 +38,14 @@ def read_rows(path: Path) -> list[Mapping[str, Any]]:
     """Rows of a ``.jsonl`` file (blank lines skipped) or of a ``.json`` list of objects."""
     path = Path(path)
     if path.suffix == ".json":
-        data = read_json(path)
+        data = read_json(path, "examples")
         if not isinstance(data, list):
             raise InvalidInputError(f"{path}: expected a JSON list of objects")
         rows = data
     else:
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            raise NotFoundError(f"{path}: no such file") from None
-        except (OSError, UnicodeDecodeError) as error:
-            raise InvalidInputError(f"{path}: cannot read: {error}") from None
-        rows = []
-        for number, line in enumerate(lines, start=1):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as error:
-                    raise InvalidInputError(f"{path} line {number}: not JSON: {error}") from None
+        lines = read_text(path, "examples").splitlines()
+        rows = [parse_json(line, f"{path} line {number}", "examples")
+                for number, line in enumerate(lines, start=1) if line.strip()]
     for index, row in enumerate(rows):
         if not isinstance(row, Mapping):
             raise InvalidInputError(f"{path} row {index}: expected a JSON object")
