@@ -14,6 +14,8 @@ from typing import Any
 
 from dataeff.errors import ConfigError
 
+CRITERIA = ("target", "max_budget", "min_gain", "gain_step", "min_examples")
+
 
 @dataclass(frozen=True)
 class ProjectParams:
@@ -61,6 +63,10 @@ class ProjectParams:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def criteria(self) -> dict[str, Any]:
+        """The stop criteria among them (the fields of ``efficiency.StopCriteria``)."""
+        return {key: getattr(self, key) for key in CRITERIA}
 
 
 def _number(key: str, value: object, integer: bool = False) -> float:

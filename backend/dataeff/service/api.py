@@ -13,6 +13,7 @@ from dataeff.errors import NotFoundError
 from dataeff.labelstudio.params import ProjectParams
 from dataeff.labelstudio.status import NO_ESTIMATE_TEXT
 from dataeff.service.auth import require_basic
+from dataeff.service.estimate import Counts
 from dataeff.service.protocol import runtime
 from dataeff.service.store import projects
 from dataeff.service.store.schema import annotations_table, tasks
@@ -40,18 +41,16 @@ def estimate(project_id: int) -> ResponseReturnValue:
             raise NotFoundError(f"project {project_id} is unknown to dataeff (no /setup and "
                                 "no webhook for it yet)")
         rows = projects.estimate_rows(conn, project_id, HISTORY_LIMIT + 1)
-        counts = None if rows else _plain_counts(conn, project_id, row.params)
-    if rows:
-        body: dict[str, Any] = dict(rows[0].body)
-        body.update(estimate_id=rows[0].id, updated_at=_iso(rows[0].created_at))
-    else:
-        params = ProjectParams.parse(row.params)
-        body = dict.fromkeys(_NULL_FIELDS)
-        body.update(verdict="collecting", message=NO_ESTIMATE_TEXT, provisional=False,
-                    counts=counts, model_version=rt.settings.model_version,
-                    criteria={k: getattr(params, k) for k in
-                              ("target", "max_budget", "min_gain", "gain_step", "min_examples")},
-                    estimate_id=None, updated_at=None)
+        if rows:
+            body: dict[str, Any] = dict(rows[0].body)
+            body.update(estimate_id=rows[0].id, updated_at=_iso(rows[0].created_at))
+        else:
+            params = ProjectParams.parse(row.params)
+            body = dict.fromkeys(_NULL_FIELDS)
+            body.update(verdict="collecting", message=NO_ESTIMATE_TEXT, provisional=False,
+                        counts=_plain_counts(conn, project_id).as_dict(params.min_examples),
+                        model_version=rt.settings.model_version, criteria=params.criteria(),
+                        estimate_id=None, updated_at=None)
     body.update(project=project_id, state=rt.state(project_id, row.job_state),
                 error=row.last_error,
                 history=[{"estimate_id": r.id, "created_at": _iso(r.created_at),
@@ -71,7 +70,8 @@ def metrics() -> ResponseReturnValue:
                     mimetype="text/plain; version=0.0.4; charset=utf-8")
 
 
-def _plain_counts(conn: Any, project_id: int, params: dict[str, Any]) -> dict[str, int]:
+def _plain_counts(conn: Any, project_id: int) -> Counts:
+    """The pool's counts before the first estimate (no low-confidence set yet)."""
     n_tasks = conn.execute(select(func.count()).select_from(tasks)
                            .where(tasks.c.project_id == project_id)).scalar_one()
     scored = conn.execute(select(func.count()).select_from(tasks).where(
@@ -79,9 +79,7 @@ def _plain_counts(conn: Any, project_id: int, params: dict[str, Any]) -> dict[st
     annotated = conn.execute(select(func.count(func.distinct(annotations_table.c.task_id))).where(
         annotations_table.c.project_id == project_id,
         annotations_table.c.was_cancelled.is_(False))).scalar_one()
-    return {"tasks": int(n_tasks), "scored": int(scored), "annotated": int(annotated),
-            "low_confidence": 0, "low_confidence_annotated": 0,
-            "needed_low_confidence": ProjectParams.parse(params).min_examples}
+    return Counts(int(n_tasks), int(scored), int(annotated), 0, 0)
 
 
 def _iso(ts: float) -> str:

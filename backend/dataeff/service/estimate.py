@@ -41,9 +41,7 @@ class Counts:
 def build_estimate(coslow: CosLow | None, counts: Counts, params: ProjectParams,
                    model_name: str | None) -> dict[str, Any]:
     """The estimate body (architecture's JSON without project/state/ids/history)."""
-    criteria = StopCriteria(target=params.target, max_budget=params.max_budget,
-                            min_gain=params.min_gain, gain_step=params.gain_step,
-                            min_examples=params.min_examples)
+    criteria = StopCriteria(**params.criteria())
     calibration = calibration_for(model_name) if model_name else None
     budget: BudgetEstimate | None = None
     if coslow is not None:
@@ -70,9 +68,7 @@ def build_estimate(coslow: CosLow | None, counts: Counts, params: ProjectParams,
         "auc_interval": None if budget is None else _pair(budget.auc_interval.as_list(), 6),
         "calibration": None if calibration is None else calibration.name,
         "counts": counts.as_dict(verdict.needed_low_confidence),
-        "criteria": {"target": params.target, "max_budget": params.max_budget,
-                     "min_gain": params.min_gain, "gain_step": params.gain_step,
-                     "min_examples": params.min_examples},
+        "criteria": params.criteria(),
         "curve": None if budget is None else curve(PowerCurve(budget.auc, params.max_budget)),
     }
 
