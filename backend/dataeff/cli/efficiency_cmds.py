@@ -58,7 +58,7 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         "--generation", action="store_true",
         help="score with f1 (default: only for the reference's generation tasks)",
     )
-    _add_max_budget(auc)
+    add_max_budget_option(auc)
     add_format_option(auc)
     auc.set_defaults(handler=_auc)
 
@@ -83,14 +83,10 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     budget.add_argument("--auc-range", metavar="LOW,HIGH", help="interval of --auc")
     budget.add_argument("--annotated", type=int, default=0, metavar="N",
                         help="labeled examples so far (default 0)")
-    budget.add_argument("--min-gain", type=float, default=StopCriteria.min_gain, metavar="G",
-                        help="minimal useful gain per --gain-step examples (default 0.01)")
-    budget.add_argument("--gain-step", type=int, default=StopCriteria.gain_step, metavar="K",
-                        help="examples per gain step (default 100)")
-    budget.add_argument("--level", type=float, default=DEFAULT_LEVEL,
-                        help="coverage of the ranges (default 0.8)")
+    add_gain_options(budget)
+    add_level_option(budget)
     _add_calibrations(budget)
-    _add_max_budget(budget)
+    add_max_budget_option(budget)
     add_format_option(budget)
     budget.set_defaults(handler=_budget)
 
@@ -112,9 +108,29 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     models.set_defaults(handler=_models)
 
 
-def _add_max_budget(parser: argparse.ArgumentParser) -> None:
+def add_max_budget_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-budget", type=int, default=DEFAULT_MAX_BUDGET, metavar="N",
                         help=f"curve range N (default {DEFAULT_MAX_BUDGET})")
+
+
+def add_gain_options(parser: argparse.ArgumentParser) -> None:
+    """``--min-gain`` and ``--gain-step``, with :class:`StopCriteria`'s defaults."""
+    parser.add_argument("--min-gain", type=float, default=StopCriteria.min_gain, metavar="G",
+                        help="minimal useful gain per --gain-step examples "
+                        f"(default {StopCriteria.min_gain})")
+    parser.add_argument("--gain-step", type=int, default=StopCriteria.gain_step, metavar="K",
+                        help=f"examples per gain step (default {StopCriteria.gain_step})")
+
+
+def add_level_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--level", type=float, default=DEFAULT_LEVEL,
+                        help=f"coverage of the ranges (default {DEFAULT_LEVEL})")
+
+
+def criteria_from(args: argparse.Namespace) -> StopCriteria:
+    """The stop criteria of ``--target``, ``--max-budget``, ``--min-gain``, ``--gain-step``."""
+    return StopCriteria(target=args.target, max_budget=args.max_budget,
+                        min_gain=args.min_gain, gain_step=args.gain_step)
 
 
 def _add_calibrations(parser: argparse.ArgumentParser) -> None:
@@ -144,10 +160,7 @@ def _auc(args: argparse.Namespace) -> int:
 
 
 def _budget(args: argparse.Namespace) -> int:
-    criteria = StopCriteria(
-        target=args.target, max_budget=args.max_budget, min_gain=args.min_gain,
-        gain_step=args.gain_step,
-    )
+    criteria = criteria_from(args)
     calibration: Calibration | None = None
     if args.auc is not None:
         if (args.model or args.coefficients or args.coslow_range or args.calibrations

@@ -13,6 +13,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from dataeff.cli.efficiency_cmds import (
+    add_gain_options,
+    add_level_option,
+    add_max_budget_option,
+    criteria_from,
+)
 from dataeff.cli.output import add_format_option, emit
 from dataeff.datafiles.jsonfiles import write_jsonl
 from dataeff.errors import InvalidInputError
@@ -57,7 +63,7 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
                          help="LoRA init, sketch and bootstrap seed (default 0)")
         sub.add_argument("--sketch-dim", type=int, default=8192, metavar="D")
         sub.add_argument("--bootstrap", type=int, default=DEFAULT_BOOTSTRAP, metavar="B")
-        sub.add_argument("--level", type=float, default=0.8, help="interval coverage")
+        add_level_option(sub)
         _model_options(sub)
         sub.set_defaults(handler=_coslow if name == "coslow" else _estimate)
         if name == "estimate":
@@ -65,9 +71,8 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
                              help="fraction of the achievable gain, in (0, 1]")
             sub.add_argument("--annotated", type=int, metavar="N",
                              help="labeled examples so far (default: those in the file)")
-            sub.add_argument("--max-budget", type=int, default=5000, metavar="N")
-            sub.add_argument("--min-gain", type=float, default=0.01, metavar="G")
-            sub.add_argument("--gain-step", type=int, default=100, metavar="K")
+            add_max_budget_option(sub)
+            add_gain_options(sub)
 
     model = commands.add_parser("model", help="prepare or inspect the local model cache")
     actions = model.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -173,14 +178,12 @@ def _coslow(args: argparse.Namespace) -> int:
 def _estimate(args: argparse.Namespace) -> int:
     from dataeff.efficiency import (
         FALLBACK_CALIBRATION,
-        StopCriteria,
         calibration_for,
         decide,
         estimate_budget,
     )
 
-    criteria = StopCriteria(target=args.target, max_budget=args.max_budget,
-                            min_gain=args.min_gain, gain_step=args.gain_step)
+    criteria = criteria_from(args)
     scorer, record, coslow = _measure(args)
     calibration = calibration_for(scorer.loaded.name)
     estimate = estimate_budget(coslow.value, calibration or FALLBACK_CALIBRATION,
