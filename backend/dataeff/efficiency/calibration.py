@@ -228,11 +228,11 @@ def _from_entry(name: str, entry: object, source: str, where: str) -> Calibratio
     try:
         return Calibration(
             name=name,
-            slope=_number(entry["slope"], "slope"),
-            intercept=_number(entry["intercept"], "intercept"),
-            slope_se=_number(entry["slope_se"], "slope_se"),
-            intercept_se=_number(entry["intercept_se"], "intercept_se"),
-            residual_sd=_number(entry["residual_sd"], "residual_sd"),
+            slope=finite(entry["slope"], "slope"),
+            intercept=finite(entry["intercept"], "intercept"),
+            slope_se=finite(entry["slope_se"], "slope_se"),
+            intercept_se=finite(entry["intercept_se"], "intercept_se"),
+            residual_sd=finite(entry["residual_sd"], "residual_sd"),
             source=source,
             aliases=tuple(aliases),
             note=str(entry.get("note", "")),
@@ -244,11 +244,5 @@ def _from_entry(name: str, entry: object, source: str, where: str) -> Calibratio
         raise ConfigError(f"{where}: {error}") from None
 
 
-def _number(value: object, key: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidInputError(f"{key} must be a number, got {value!r}")
-    return float(value)
-
-
 def _optional_number(value: object, key: str) -> float | None:
-    return None if value is None else _number(value, key)
+    return None if value is None else finite(value, key)

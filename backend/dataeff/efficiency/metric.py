@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dataeff.efficiency.checks import check_max_budget
 from dataeff.errors import InvalidInputError
 
 logger = logging.getLogger(__name__)
@@ -131,8 +132,7 @@ def curve_auc(
 
 
 def _check_max_budget(max_budget: int) -> None:
-    if isinstance(max_budget, bool) or not isinstance(max_budget, int):
-        raise InvalidInputError(f"max_budget must be an integer, got {max_budget!r}")
+    check_max_budget(max_budget)
     if max_budget < MIN_KEPT_BUDGET:
         raise InvalidInputError(
             f"max_budget must be at least {MIN_KEPT_BUDGET} for an AUC, got {max_budget}"
