@@ -145,7 +145,7 @@ def test_cli_connect_errors_are_one_line(
         "token": "rejected the API key",
         "project": "project 999999",
         "backend": "does not answer GET /health",
-        "criteria": "target=1.5",
+        "criteria": "extra_params.target must lie in (0, 1], got 1.5",
     }[problem]
     if problem == "url":
         ls_url = f"http://127.0.0.1:{free_port()}"
